@@ -1,0 +1,356 @@
+#!/bin/bash
+# builder/rootfs.sh OUT_DIR — build the Quantix-OS root tree (Debian trixie minbase,
+# OpenRC, hypervisor stack from profiles/quantix/packages.conf), pruned and hardened.
+#
+# The tree is built in OUT_DIR.work and moved to OUT_DIR only on success; a previous
+# OUT_DIR stays untouched on failure. The fully installed, unpruned base is cached as
+# $QX_CACHE/base/<key>.tar.zst (key: suite + packages.conf + this script), so a warm
+# build only unpacks it and prunes. Downloaded .debs are cached in $QX_CACHE too.
+#
+# Environment: VERSION, SOURCE_DATE_EPOCH, QX_CACHE, QX_MIRROR, QX_SUITE.
+. "$(dirname "$0")/lib.sh"
+
+# Installed in the chroot first, alone: OpenRC + sysvinit without systemd
+# (see PLATFORM-NOTES: the order matters, libpam-elogind keeps systemd out).
+INIT_PACKAGES=(sysvinit-core openrc elogind libpam-elogind systemd-standalone-sysusers
+	systemd-standalone-tmpfiles orphan-sysvinit-scripts)
+APT_OPTS=(-y -q --no-install-recommends -o Dpkg::Options::=--force-confdef
+	-o Dpkg::Options::=--force-confold -o APT::Install-Suggests=false)
+
+usage() { die "usage: $0 OUT_DIR"; }
+
+# cache_key — what decides the content of the installed base.
+cache_key() {
+	{
+		echo "$QX_SUITE $QX_ARCH_DEB"
+		conf_lines "$QX_PROFILE_DIR/packages.conf"
+		cat "$0"
+	} | sha256sum | cut -c1-16
+}
+
+check_disk_space() {
+	local dir need_mib=$1 free
+	shift
+	for dir in "$@"; do
+		mkdir -p "$dir"
+		free=$(df -Pm "$dir" | awk 'NR == 2 { print $4 }')
+		[ "$free" -ge "$need_mib" ] ||
+			die "disk full: only ${free} MiB free under $dir, need ${need_mib} MiB"
+	done
+}
+
+check_mirror() {
+	local url=$1/dists/$QX_SUITE/InRelease
+	curl -fsS -o /dev/null --max-time 20 "$url" 2>/dev/null ||
+		die "no network to the Debian mirror: cannot fetch $url (set QX_MIRROR?)"
+}
+
+debootstrap_base() {
+	local root=$1 mirror=$2
+	mkdir -p "$QX_CACHE/debs"
+	debootstrap --variant=minbase --arch="$QX_ARCH_DEB" --cache-dir="$QX_CACHE/debs" \
+		"$QX_SUITE" "$root" "$mirror" >"$root.debootstrap.log" 2>&1 || {
+		tail -n 20 "$root.debootstrap.log" >&2
+		die "debootstrap $QX_SUITE from $mirror failed (log above; network or disk?)"
+	}
+	rm -f "$root.debootstrap.log"
+}
+
+prepare_chroot() {
+	local root=$1
+	mount_chroot "$root"
+	mkdir -p "$QX_CACHE/apt-archives/partial"
+	mount_bind "$QX_CACHE/apt-archives" "$root/var/cache/apt/archives"
+	printf '#!/bin/sh\n# no daemon starts during the image build\nexit 101\n' >"$root/usr/sbin/policy-rc.d"
+	chmod 755 "$root/usr/sbin/policy-rc.d"
+	cp /etc/resolv.conf "$root/etc/resolv.conf" 2>/dev/null || true
+	run_chroot "$root" apt-get -q update >/dev/null ||
+		die "apt-get update in the chroot failed (no network to the mirror?)"
+}
+
+# check_packages ROOT PKG... — every name must be a real, installable package.
+check_packages() {
+	local root=$1 p unknown=()
+	shift
+	for p in "$@"; do
+		run_chroot "$root" apt-cache show --no-all-versions "$p" >/dev/null 2>&1 || unknown+=("$p")
+	done
+	[ ${#unknown[@]} -eq 0 ] ||
+		die "unknown package(s) in packages.conf: ${unknown[*]} (not in $QX_SUITE)"
+}
+
+install_packages() {
+	local root=$1
+	shift
+	run_chroot "$root" apt-get install "${APT_OPTS[@]}" "$@" >"$root.apt.log" 2>&1 || {
+		tail -n 30 "$root.apt.log" >&2
+		die "apt-get install failed: $*"
+	}
+	rm -f "$root.apt.log"
+}
+
+check_no_systemd() {
+	local root=$1
+	! run_chroot "$root" dpkg-query -W -f='${Status}\n' systemd 2>/dev/null | grep -q installed ||
+		die "the systemd package got installed; check packages.conf dependencies"
+}
+
+finish_chroot() {
+	local root=$1
+	run_chroot "$root" apt-get clean
+	rm -f "$root/usr/sbin/policy-rc.d"
+	umount_under "$root"
+}
+
+save_base() {
+	local root=$1 tarball=$2
+	mkdir -p "$(dirname "$tarball")"
+	tar --xattrs --xattrs-include='*' --numeric-owner -C "$root" -cf - . |
+		zstd -q -T0 -3 -o "$tarball.tmp"
+	mv "$tarball.tmp" "$tarball"
+}
+
+unpack_base() {
+	local root=$1 tarball=$2
+	mkdir -p "$root"
+	zstd -q -dc "$tarball" | tar --xattrs --xattrs-include='*' --numeric-owner -C "$root" -xpf -
+}
+
+build_base() {
+	local root=$1 mirror
+	mapfile -t pkgs < <(conf_lines "$QX_PROFILE_DIR/packages.conf")
+	mirror=$(mirror_url)
+	log "mirror $mirror, suite $QX_SUITE, ${#pkgs[@]} packages"
+	check_mirror "$mirror"
+	step debootstrap debootstrap_base "$root" "$mirror"
+	step prepare_chroot prepare_chroot "$root"
+	step check_packages check_packages "$root" "${pkgs[@]}"
+	step install_init install_packages "$root" "${INIT_PACKAGES[@]}"
+	step install_packages install_packages "$root" "${pkgs[@]}"
+	step check_no_systemd check_no_systemd "$root"
+	step finish_chroot finish_chroot "$root"
+}
+
+kernel_version() {
+	local root=$1 k
+	k=$(find "$root/lib/modules" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' | sort -V | tail -n1)
+	[ -n "$k" ] && [ -f "$root/boot/vmlinuz-$k" ] || die "no kernel in $root (linux-image-amd64 in packages.conf?)"
+	printf '%s\n' "$k"
+}
+
+# check_kernel_config ROOT KVER — every line of kernel.conf must be in /boot/config-KVER.
+check_kernel_config() {
+	local config=$1/boot/config-$2 want missing=()
+	[ -r "$config" ] || die "no kernel config at $config"
+	while read -r want; do
+		grep -qxF "$want" "$config" || missing+=("$want (have: $(grep -E "^(# )?${want%%=*}[= ]" "$config" || echo unset))")
+	done < <(conf_lines "$QX_PROFILE_DIR/kernel.conf")
+	[ ${#missing[@]} -eq 0 ] || {
+		printf '  missing: %s\n' "${missing[@]}" >&2
+		die "kernel $2 lacks ${#missing[@]} option(s) required by kernel.conf"
+	}
+}
+
+export_kernel() {
+	local root=$1 kver=$2
+	ln -f "$root/boot/vmlinuz-$kver" "$root/boot/vmlinuz"
+	# Debian's top-level /vmlinuz and /initrd.img links and any generated initrd
+	rm -f "$root"/vmlinuz* "$root"/initrd.img* "$root"/boot/initrd.img*
+}
+
+# module_index ROOT KVER — "name path" for every module (names with - → _).
+module_index() {
+	(cd "$1/lib/modules/$2" && find kernel -name '*.ko*' -printf '%p\n') |
+		awk '{ n = $0; sub(/.*\//, "", n); sub(/\.ko(\..*)?$/, "", n); gsub(/-/, "_", n); print n, $0 }'
+}
+
+# prune_modules ROOT KVER — keep modules.conf entries plus their dependencies.
+prune_modules() {
+	local root=$1 kver=$2 mdir entry name unknown=() total kept
+	mdir=$root/lib/modules/$kver
+	local index keep
+	index=$(mktemp) keep=$(mktemp)
+	on_exit rm -f "$index" "$keep"
+	module_index "$root" "$kver" >"$index"
+	while read -r entry; do
+		if [[ $entry == */* ]]; then
+			# a directory or glob under the module tree
+			awk -v g="$entry" '
+				BEGIN { gsub(/\./, "\\.", g); gsub(/\*\*/, "\001", g); gsub(/\*/, "[^/]*", g); gsub(/\001/, ".*", g); re = "^" g "(/|$)" }
+				$2 ~ re { print $2; n++ } END { exit n == 0 }' "$index" >>"$keep" || unknown+=("$entry")
+		else
+			name=${entry//-/_}
+			awk -v n="$name" '$1 == n { print $2; f = 1 } END { exit !f }' "$index" >>"$keep" || unknown+=("$entry")
+		fi
+	done < <(conf_lines "$QX_PROFILE_DIR/modules.conf")
+	[ ${#unknown[@]} -eq 0 ] || die "modules.conf names modules not in kernel $kver: ${unknown[*]}"
+	# dependency closure through modules.dep and modules.softdep
+	local before=0 after
+	sort -u -o "$keep" "$keep"
+	after=$(wc -l <"$keep")
+	while [ "$after" -ne "$before" ]; do
+		before=$after
+		{
+			cat "$keep"
+			awk -F': *' 'NR == FNR { k[$1] = 1; next } ($1 in k) && $2 != "" { n = split($2, d, " "); for (i = 1; i <= n; i++) print d[i] }' \
+				"$keep" "$mdir/modules.dep"
+			softdeps_of "$mdir" "$keep" "$index"
+		} | sort -u >"$keep.new"
+		mv "$keep.new" "$keep"
+		after=$(wc -l <"$keep")
+	done
+	total=$(wc -l <"$index")
+	(cd "$mdir" && find kernel -name '*.ko*' -printf '%p\n') | sort | comm -23 - "$keep" |
+		(cd "$mdir" && xargs -r rm -f)
+	find "$mdir/kernel" -depth -type d -empty -delete
+	kept=$(find "$mdir/kernel" -name '*.ko*' | wc -l)
+	log "kernel modules: kept $kept of $total"
+	run_chroot "$root" depmod -a "$kver"
+}
+
+# softdeps_of MDIR KEEPFILE INDEX — module paths named as pre:/post: softdeps of kept modules.
+softdeps_of() {
+	local mdir=$1 keep=$2 index=$3
+	[ -r "$mdir/modules.softdep" ] || return 0
+	awk -v keep="$keep" -v index_file="$index" '
+		BEGIN {
+			while ((getline l < index_file) > 0) { split(l, a, " "); path[a[1]] = a[2] }
+			while ((getline l < keep) > 0) { n = l; sub(/.*\//, "", n); sub(/\.ko(\..*)?$/, "", n); gsub(/-/, "_", n); kept[n] = 1 }
+		}
+		$1 == "softdep" {
+			m = $2; gsub(/-/, "_", m); if (!(m in kept)) next
+			for (i = 3; i <= NF; i++) { if ($i ~ /:$/) continue; d = $i; gsub(/-/, "_", d); if (d in path) print path[d] }
+		}' "$mdir/modules.softdep"
+}
+
+record_packages() {
+	local root=$1
+	mkdir -p "$root/etc/quantix"
+	run_chroot "$root" dpkg-query -W -f='${Package}\t${Version}\t${Installed-Size}\n' |
+		LC_ALL=C sort >"$root/etc/quantix/packages.tsv"
+}
+
+write_release() {
+	local root=$1 version epoch
+	version=$(qx_version)
+	epoch=$(qx_epoch)
+	mkdir -p "$root/etc/quantix"
+	cat >"$root/etc/quantix/release" <<-EOF
+		QX_VERSION=$version
+		QX_ARCH=x86_64
+		QX_BUILD_EPOCH=$epoch
+		QX_DEBIAN_SUITE=$QX_SUITE
+		QX_KERNEL=$KVER
+	EOF
+	rm -f "$root/etc/os-release"
+	cat >"$root/usr/lib/os-release" <<-EOF
+		NAME="Quantix-OS"
+		ID=quantix
+		ID_LIKE=debian
+		VERSION="$version"
+		VERSION_ID="$version"
+		PRETTY_NAME="Quantix-OS $version"
+		HOME_URL="https://quantix.example/"
+	EOF
+	ln -s ../usr/lib/os-release "$root/etc/os-release"
+}
+
+# configure_services ROOT — runtime dirs libvirtd/ovs need, unwanted rc entries removed.
+configure_services() {
+	local root=$1 svc
+	mkdir -p "$root/var/log/libvirt/qemu" "$root/var/log/openvswitch" \
+		"$root/var/lib/libvirt/qemu" "$root/var/run/openvswitch" "$root/etc/openvswitch"
+	for svc in $(conf_get RC_REMOVE ""); do
+		find "$root/etc/runlevels" "$root"/etc/rc?.d -name "$svc" -o -name "[SK][0-9][0-9]$svc" 2>/dev/null |
+			xargs -r rm -f
+	done
+	# no SSH server may be enabled, whatever the package list says
+	! find "$root/etc/runlevels" "$root"/etc/rc?.d -name '*ssh*' 2>/dev/null | grep -q . ||
+		die "an SSH server is enabled in the image"
+	log "enabled: $(find "$root/etc/runlevels" -mindepth 2 -printf '%P ' 2>/dev/null)"
+}
+
+# prune_files ROOT — delete every glob of prune.conf (paths relative to ROOT).
+prune_files() {
+	local root=$1 pattern
+	shopt -s nullglob globstar dotglob
+	while read -r pattern; do
+		pattern=${pattern#/}
+		# shellcheck disable=SC2086  # the pattern is a glob on purpose
+		for path in "$root"/$pattern; do rm -rf -- "$path"; done
+	done < <(conf_lines "$QX_PROFILE_DIR/prune.conf")
+	shopt -u nullglob globstar dotglob
+}
+
+# normalize_tree ROOT — remove per-build state so two builds give the same bytes.
+normalize_tree() {
+	local root=$1 epoch days
+	epoch=$(qx_epoch)
+	days=$((epoch / 86400))
+	: >"$root/etc/machine-id"
+	rm -f "$root/var/lib/dbus/machine-id" "$root"/etc/*- "$root/etc/resolv.conf" "$root/var/lib/systemd/random-seed"
+	find "$root/var/log" "$root/var/cache" "$root/tmp" "$root/var/tmp" -mindepth 1 -type f -delete 2>/dev/null || true
+	find "$root" -xdev \( -name '__pycache__' -o -name '*.pyc' \) -prune -exec rm -rf {} +
+	# shadow "last changed" days are the build day: pin them to the epoch
+	sed -i -E "s/^([^:]*:[^:]*:)[0-9]+:/\1$days:/" "$root/etc/shadow"
+	run_chroot "$root" ldconfig
+	rm -f "$root/var/cache/ldconfig/aux-cache"
+}
+
+check_hardening() {
+	local root=$1 bad=()
+	for p in usr/bin/apt usr/bin/apt-get usr/bin/dpkg var/lib/dpkg var/lib/apt var/cache/apt usr/share/doc usr/share/man; do
+		[ ! -e "$root/$p" ] || bad+=("/$p")
+	done
+	[ -e "$root/usr/lib/locale/C.utf8" ] || bad+=("missing /usr/lib/locale/C.utf8")
+	[ ${#bad[@]} -eq 0 ] || die "hardening check failed, still present: ${bad[*]}"
+}
+
+install_tree() {
+	local work=$1 out=$2
+	if [ -e "$out" ]; then
+		rm -rf "$out.old"
+		mv "$out" "$out.old"
+	fi
+	mv "$work" "$out"
+	rm -rf "$out.old"
+}
+
+main() {
+	[ $# -eq 1 ] || usage
+	require_root
+	require_tools debootstrap chroot tar zstd curl sha256sum
+	local out work key tarball
+	out=$(realpath -m "$1")
+	work=$out.work
+	key=$(cache_key)
+	tarball=$QX_CACHE/base/$QX_SUITE-$key.tar.zst
+	check_disk_space 3072 "$(dirname "$out")" "$QX_CACHE"
+	umount_under "$work"
+	rm -rf "$work"
+	on_exit umount_under "$work"
+	on_exit rm -rf "$work" "$work.debootstrap.log" "$work.apt.log"
+	if [ -f "$tarball" ]; then
+		log "warm build: base $tarball"
+		step unpack_base unpack_base "$work" "$tarball"
+	else
+		log "cold build: base $tarball not cached yet"
+		build_base "$work"
+		step save_base save_base "$work" "$tarball"
+	fi
+	KVER=$(kernel_version "$work")
+	log "kernel $KVER"
+	step check_kernel_config check_kernel_config "$work" "$KVER"
+	step export_kernel export_kernel "$work" "$KVER"
+	step prune_modules prune_modules "$work" "$KVER"
+	step record_packages record_packages "$work"
+	step configure_services configure_services "$work"
+	step write_release write_release "$work"
+	step prune_files prune_files "$work"
+	step normalize_tree normalize_tree "$work"
+	step check_hardening check_hardening "$work"
+	step install_tree install_tree "$work" "$out"
+	log "root tree: $out ($(du -sm "$out" | cut -f1) MiB, kernel /boot/vmlinuz-$KVER)"
+}
+
+main "$@"
