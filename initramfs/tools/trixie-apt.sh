@@ -62,10 +62,10 @@ trixie_download() {
 	for pkg in "$@"; do
 		ver=$(apt-cache policy "$pkg" | sed -n 's/^  Candidate: //p')
 		[ -n "$ver" ] && [ "$ver" != "(none)" ] || { echo "trixie-apt: $pkg not found in trixie" >&2; exit 1; }
-		file=$(ls "$cache/initramfs-debs/${pkg}_${ver#*:}_"*.deb 2>/dev/null | head -n1 || true)
+		file=$(ls "$cache/initramfs-debs/${pkg}_"*"${ver#*:}_"*.deb 2>/dev/null | head -n1 || true)
 		if [ -z "$file" ]; then
 			(cd "$cache/initramfs-debs" && apt-get -q download "$pkg=$ver" >&2)
-			file=$(ls "$cache/initramfs-debs/${pkg}_${ver#*:}_"*.deb | head -n1)
+			file=$(ls "$cache/initramfs-debs/${pkg}_"*"${ver#*:}_"*.deb | head -n1)
 		fi
 		printf '%s\n' "$file"
 	done )
