@@ -1,0 +1,115 @@
+/**
+ * @module config/schema
+ * Schemas of the persistent configuration in `/quantix` and of the image defaults in
+ * `/etc/quantix/defaults.yaml`. One definition serves validation, the API and its
+ * OpenAPI document (zod → JSON Schema).
+ *
+ * @example
+ * ```ts
+ * NetworkConfig.parse({ management: { interface: "eth0", mode: "dhcp" } });
+ * ```
+ */
+import { z } from "zod";
+
+/** RFC 1123 host name label (what `hostname` accepts for a node). */
+export const Hostname = z
+  .string()
+  .regex(/^(?!-)[a-z0-9-]{1,63}(?<!-)$/, "expected a host name: 1-63 lowercase letters, digits or '-', not starting or ending with '-'");
+
+export const InterfaceName = z
+  .string()
+  .regex(/^(auto|[A-Za-z0-9_.:-]{1,15})$/, "expected a network interface name (up to 15 characters) or 'auto'");
+
+export const Ipv4 = z.ipv4({ message: "expected an IPv4 address such as 192.168.1.1" });
+export const Ipv4Cidr = z.cidrv4({ message: "expected an IPv4 address in CIDR form such as 192.168.1.100/24" });
+
+/** Join token: `<id>.<secret>`, lowercase letters and digits (kubeadm-style). */
+export const JoinToken = z
+  .string()
+  .regex(/^[a-z0-9]{4,32}\.[a-z0-9]{5,64}$/, "expected a join token of the form xxxx.xxxxxxxx (lowercase letters and digits)");
+
+export const ClusterUrl = z
+  .url({ protocol: /^https$/, message: "expected an https:// URL such as https://control-plane.example.com:6443" });
+
+/** `sha256:<64 hex>` pin of the control plane's CA certificate. */
+export const CaPin = z.string().regex(/^sha256:[0-9a-f]{64}$/, "expected sha256:<64 lowercase hex digits>");
+
+export const UpdateSettings = z
+  .object({
+    /** Accept images without a valid signature. Off unless set here explicitly. */
+    allow_unsigned: z.boolean().default(false),
+    /** Seconds a new slot has to pass its health gate. */
+    health_timeout: z.number().int().min(60).max(3600).default(300),
+    /** Boots a new slot gets before GRUB falls back. */
+    max_tries: z.number().int().min(1).max(9).default(3),
+  })
+  .strict();
+
+export const SshSettings = z.object({ enabled: z.boolean().default(false) }).strict();
+
+/** `/quantix/node.yaml`. */
+export const NodeConfig = z
+  .object({
+    node_id: z.uuid({ message: "expected a UUID such as 550e8400-e29b-41d4-a716-446655440000" }),
+    hostname: Hostname,
+    cluster_url: ClusterUrl.optional(),
+    join_token: JoinToken.optional(),
+    ca_pin: CaPin.optional(),
+    update: UpdateSettings.optional(),
+    ssh: SshSettings.optional(),
+  })
+  .strict();
+export type NodeConfig = z.infer<typeof NodeConfig>;
+
+function ipToInt(ip: string): number {
+  return ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
+}
+
+/** True when `ip` is inside the subnet of `cidr`. */
+export function inSubnet(ip: string, cidr: string): boolean {
+  const [net, bitsText] = cidr.split("/");
+  const bits = Number(bitsText);
+  if (!net || !Number.isInteger(bits)) return false;
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(net) & mask) >>> 0);
+}
+
+export const ManagementNetwork = z
+  .object({
+    interface: InterfaceName.default("auto"),
+    mode: z.enum(["dhcp", "static"], { message: "expected dhcp or static" }).default("dhcp"),
+    address: Ipv4Cidr.optional(),
+    gateway: Ipv4.optional(),
+    dns: z.array(Ipv4).max(3, "at most 3 DNS servers").optional(),
+    vlan: z.number().int().min(1, "VLAN tag must be 1..4094").max(4094, "VLAN tag must be 1..4094").optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.mode === "static" && !m.address) {
+      ctx.addIssue({ code: "custom", path: ["address"], message: "required when mode is static" });
+    }
+    if (m.mode === "static" && m.address && m.gateway && !inSubnet(m.gateway, m.address)) {
+      ctx.addIssue({ code: "custom", path: ["gateway"], message: `gateway ${m.gateway} is outside ${m.address}` });
+    }
+  });
+export type ManagementNetwork = z.infer<typeof ManagementNetwork>;
+
+/** `/quantix/network.yaml`. */
+export const NetworkConfig = z.object({ management: ManagementNetwork }).strict();
+export type NetworkConfig = z.infer<typeof NetworkConfig>;
+
+/** `/etc/quantix/defaults.yaml` in the image: what a node uses before /quantix says otherwise. */
+export const Defaults = z
+  .object({
+    node: z.object({ hostname_prefix: z.string().regex(/^[a-z][a-z0-9-]{0,40}$/, "expected a lowercase prefix") }).strict(),
+    network: NetworkConfig,
+    update: UpdateSettings,
+    ssh: SshSettings,
+    api: z
+      .object({
+        port: z.number().int().min(1).max(65535),
+      })
+      .strict(),
+  })
+  .strict();
+export type Defaults = z.infer<typeof Defaults>;

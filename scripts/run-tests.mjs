@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Runs the TypeScript test files with node's own test runner (through tsx).
+//   node scripts/run-tests.mjs            all unit + integration tests (packages/*/src, tests/ except tests/vm)
+//   node scripts/run-tests.mjs vm         the VM end-to-end tier (tests/vm)
+//   node scripts/run-tests.mjs FILE...    just these files
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+
+function walk(dir, out = []) {
+  let entries;
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (e === "node_modules" || e === "dist") continue;
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) walk(p, out);
+    else if (p.endsWith(".test.ts")) out.push(p);
+  }
+  return out;
+}
+
+const args = process.argv.slice(2);
+let files;
+if (args[0] === "vm") files = walk("tests/vm");
+else if (args.length > 0) files = args;
+else {
+  files = [...readdirSync("packages").flatMap((p) => walk(join("packages", p, "src"))), ...walk("tests").filter((f) => !f.startsWith("tests/vm/"))];
+}
+files.sort();
+if (files.length === 0) {
+  console.error("run-tests: no test files found");
+  process.exit(1);
+}
+const concurrency = args[0] === "vm" ? ["--test-concurrency=1"] : [];
+const r = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-reporter=spec", ...concurrency, ...files],
+  { stdio: "inherit" },
+);
+process.exit(r.status ?? 1);
