@@ -6,7 +6,7 @@
 # mirror_url, qx_version, qx_epoch, on_exit, mount_bind, mount_chroot,
 # run_chroot, size_mib, top_contributors.
 
-set -euo pipefail
+set -Eeuo pipefail
 
 QX_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 QX_PROFILE_DIR=${QX_PROFILE_DIR:-$QX_TOP/profiles/quantix}
@@ -97,11 +97,16 @@ on_exit() { QX_CLEANUPS+=("$(printf '%q ' "$@")"); }
 run_cleanups() {
 	local rc=$? i
 	set +e
-	[ "$rc" -eq 0 ] || [ -z "$QX_STEP" ] || printf '<!! %s failed (exit %d)\n' "$QX_STEP" "$rc" >&2
+	if [ "$rc" -ne 0 ]; then
+		[ -z "$QX_FAILED" ] || printf 'ERROR: command failed (exit %d): %s\n' "$rc" "$QX_FAILED" >&2
+		[ -z "$QX_STEP" ] || printf '<!! %s failed\n' "$QX_STEP" >&2
+	fi
 	for ((i = ${#QX_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${QX_CLEANUPS[i]}" 2>/dev/null; done
 	QX_CLEANUPS=()
 	return "$rc"
 }
+QX_FAILED=
+trap 'QX_FAILED="$BASH_COMMAND (${BASH_SOURCE[0]##*/}:$LINENO)"' ERR
 trap run_cleanups EXIT
 trap 'exit 130' INT TERM
 
@@ -127,7 +132,7 @@ mount_chroot() {
 umount_under() {
 	local dir m
 	dir=$(realpath -m "$1")
-	awk '{ print $2 }' /proc/mounts | grep -E "^${dir}(/|$)" | sort -r | while read -r m; do
+	awk -v d="$dir" '$2 == d || index($2, d "/") == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do
 		umount -l "$m" || true
 	done
 }
@@ -146,13 +151,14 @@ size_mib() { awk -v b="$(stat -c %s "$1")" 'BEGIN { printf "%.1f\n", b / 1048576
 # kernel modules to their subsystem) with apparent sizes in MiB.
 top_contributors() {
 	local dir=$1 n=${2:-20}
-	find "$dir" -xdev -type f -printf '%s %P\n' | awk '
+	find "$dir" -xdev -type f -printf '%i %s %P\n' | awk '
+		seen[$1]++ { next }                       # count a hard-linked file once
 		{
-			size = $1; sub(/^[0-9]+ /, "");
-			k = split($0, p, "/"); depth = (p[1] == "lib" && p[2] == "modules") ? 6 : 4;
+			size = $2; sub(/^[0-9]+ [0-9]+ /, "");
+			k = split($0, p, "/"); depth = (p[2] == "lib" && p[3] == "modules") ? 6 : 4;
 			key = p[1]; for (i = 2; i <= k && i <= depth; i++) key = key "/" p[i];
 			sum[key] += size
 		}
 		END { for (k in sum) printf "%8.1f MiB  /%s\n", sum[k] / 1048576, k }' \
-		| sort -rn | head -n "$n"
+		| sort -rn | awk -v n="$n" 'NR <= n'
 }

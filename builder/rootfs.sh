@@ -19,12 +19,15 @@ APT_OPTS=(-y -q --no-install-recommends -o Dpkg::Options::=--force-confdef
 
 usage() { die "usage: $0 OUT_DIR"; }
 
-# cache_key — what decides the content of the installed base.
+# cache_key — what decides the content of the installed base: suite, package list
+# and the code that installs it (the function bodies, so editing the pruning steps
+# of this script does not throw the cached base away).
 cache_key() {
 	{
-		echo "$QX_SUITE $QX_ARCH_DEB"
+		echo "$QX_SUITE $QX_ARCH_DEB ${INIT_PACKAGES[*]} ${APT_OPTS[*]}"
 		conf_lines "$QX_PROFILE_DIR/packages.conf"
-		cat "$0"
+		declare -f build_base debootstrap_base prepare_chroot check_packages \
+			install_packages check_no_systemd finish_chroot run_chroot mount_chroot
 	} | sha256sum | cut -c1-16
 }
 
@@ -91,7 +94,7 @@ install_packages() {
 
 check_no_systemd() {
 	local root=$1
-	! run_chroot "$root" dpkg-query -W -f='${Status}\n' systemd 2>/dev/null | grep -q installed ||
+	! run_chroot "$root" dpkg-query -W -f='${Status}\n' systemd 2>/dev/null | grep -qx 'install ok installed' ||
 		die "the systemd package got installed; check packages.conf dependencies"
 }
 
@@ -108,6 +111,8 @@ save_base() {
 	tar --xattrs --xattrs-include='*' --numeric-owner -C "$root" -cf - . |
 		zstd -q -T0 -3 -o "$tarball.tmp"
 	mv "$tarball.tmp" "$tarball"
+	# keep the three newest bases (other branches, older package lists)
+	ls -1t "$(dirname "$tarball")"/*.tar.zst | tail -n +4 | xargs -r rm -f
 }
 
 unpack_base() {
@@ -288,6 +293,7 @@ normalize_tree() {
 	epoch=$(qx_epoch)
 	days=$((epoch / 86400))
 	: >"$root/etc/machine-id"
+	echo quantix >"$root/etc/hostname"   # debootstrap copied the build host's name
 	rm -f "$root/var/lib/dbus/machine-id" "$root"/etc/*- "$root/etc/resolv.conf" "$root/var/lib/systemd/random-seed"
 	find "$root/var/log" "$root/var/cache" "$root/tmp" "$root/var/tmp" -mindepth 1 -type f -delete 2>/dev/null || true
 	find "$root" -xdev \( -name '__pycache__' -o -name '*.pyc' \) -prune -exec rm -rf {} +
