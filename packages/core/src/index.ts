@@ -15,3 +15,5 @@ export * from "./config/store.ts";
 export * from "./errors.ts";
 export * from "./exec.ts";
 export * from "./layout.ts";
+export * from "./slot-writer.ts";
+export * from "./boot/bios-boot.ts";

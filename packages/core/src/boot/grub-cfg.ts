@@ -53,12 +53,13 @@ const savedVars = (): string[] => [
 
 /**
  * The small config embedded in BOOTX64.EFI / core.img: find the ESP by its label and
- * hand over to `/grub/grub.cfg` there.
+ * hand over to `/grub/grub.cfg` there. Every module the boot needs is built into the
+ * GRUB image, so `prefix` is left alone.
  */
 export function embeddedGrubCfg(espLabel = partition("efi").label ?? "QX_EFI"): string {
   return [
     `search --no-floppy --label --set=root ${espLabel}`,
-    `set prefix=($root)${ESP_PATHS.grubDir}`,
+    "set qx_esp=$root",
     `configfile ($root)${ESP_PATHS.grubCfg}`,
     "",
   ].join("\n");
