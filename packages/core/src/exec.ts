@@ -34,7 +34,17 @@ export interface RunResult {
 }
 
 /** Runs `command` with `args` (no shell) and returns its output, or throws ExecError. */
-export function run(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunResult> {
+export async function run(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunResult> {
+  const r = await runBinary(command, args, options);
+  return { ...r, stdout: r.stdout.toString("utf8") };
+}
+
+export interface BinaryRunResult extends Omit<RunResult, "stdout"> {
+  stdout: Buffer;
+}
+
+/** As {@link run}, but stdout is returned as bytes (e.g. a file extracted with `unsquashfs -cat`). */
+export function runBinary(command: string, args: readonly string[] = [], options: RunOptions = {}): Promise<BinaryRunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd,
@@ -66,14 +76,14 @@ export function run(command: string, args: readonly string[] = [], options: RunO
     child.on("close", (exitCode, signal) => {
       clearTimeout(timer);
       clearTimeout(killTimer);
-      const result: RunResult = {
-        stdout: Buffer.concat(out).toString("utf8"),
+      const result: BinaryRunResult = {
+        stdout: Buffer.concat(out),
         stderr: Buffer.concat(err).toString("utf8"),
         exitCode,
         signal,
       };
       if ((exitCode === 0 && !signal) || options.allowFailure) resolve(result);
-      else reject(new ExecError(command, args, exitCode, signal, result.stdout, result.stderr));
+      else reject(new ExecError(command, args, exitCode, signal, result.stdout.toString("utf8"), result.stderr));
     });
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();

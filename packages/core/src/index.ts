@@ -17,3 +17,4 @@ export * from "./exec.ts";
 export * from "./layout.ts";
 export * from "./slot-writer.ts";
 export * from "./boot/bios-boot.ts";
+export * from "./system-image.ts";

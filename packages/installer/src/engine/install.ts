@@ -42,22 +42,21 @@ export async function install(req: InstallRequest): Promise<InstallReport> {
   const t0 = performance.now();
   const log = req.log ?? (() => undefined);
   const image = await openSystemImage(req.imagePath);
-  let size: number;
-  let path = req.target;
-  if (req.mode === "image") {
-    size = req.sizeBytes ?? Math.ceil(MIN_DISK_BYTES / 2 ** 30) * 2 ** 30;
-    path = `${req.target}.work`;
-    await fs.rm(path, { force: true });
-    await run("truncate", ["-s", String(size), path]);
-  } else {
-    size = await deviceSize(req.target).catch((e) => {
-      throw new TargetError("not a block device", req.target, { cause: e });
-    });
-  }
+  const size =
+    req.mode === "image"
+      ? (req.sizeBytes ?? Math.ceil(MIN_DISK_BYTES / 2 ** 30) * 2 ** 30)
+      : await deviceSize(req.target).catch((e) => {
+          throw new TargetError("not a block device", req.target, { cause: e });
+        });
   const plan = planDisk(size);
   const slot = plan.partitions.find((p) => p.role === "system-a");
   if (slot && image.sizeBytes > slot.sizeBytes) {
     throw new TargetError(`system image (${image.sizeBytes} bytes) is larger than the slot (${slot.sizeBytes})`, req.imagePath);
+  }
+  const path = req.mode === "image" ? `${req.target}.work` : req.target;
+  if (req.mode === "image") {
+    await fs.rm(path, { force: true });
+    await run("truncate", ["-s", String(size), path]);
   }
   const target = makeTarget(req.mode === "image" ? "image" : "device", path, plan);
   const ctx = {
