@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+/**
+ * @module main
+ * The `qx-node` command: argument parsing over the library, nothing else.
+ *
+ *   qx-node serve [--root DIR] [--port N] [--socket PATH]
+ *   qx-node health [--json] [--socket PATH]      exit 0 healthy, 1 degraded, 2 unreachable
+ *   qx-node fingerprint [--root DIR]
+ */
+import { join } from "node:path";
+import { configPaths, loadDefaults } from "@quantix/core";
+import { Command, InvalidArgumentError } from "commander";
+import { pino } from "pino";
+import { getLocal } from "./client.ts";
+import { formatHealth, HEALTH_EXIT } from "./cli/health-report.ts";
+import { nodeContext } from "./context.ts";
+import { DEFAULT_SOCKET, startServer } from "./server.ts";
+import { readCertificate } from "./services/certificate.ts";
+import type { HealthDocument } from "./services/health.ts";
+
+function portNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError("expected a port number 1..65535");
+  return n;
+}
+
+function socketFor(root: string, given?: string): string {
+  return given ?? join(root, DEFAULT_SOCKET);
+}
+
+const program = new Command("qx-node")
+  .description("Quantix-OS node daemon: the node's HTTPS API and its local socket")
+  .showHelpAfterError();
+
+program
+  .command("serve")
+  .description("run the daemon in the foreground (OpenRC supervises it)")
+  .option("--root <dir>", "filesystem root (tests and development)", "/")
+  .option("--port <n>", "HTTPS port (default: api.port of /etc/quantix/defaults.yaml)", portNumber)
+  .option("--socket <path>", `unix socket (default: ROOT${DEFAULT_SOCKET})`)
+  .action(async (opts: { root: string; port?: number; socket?: string }) => {
+    const logger = pino({ name: "qx-node" });
+    const ctx = nodeContext({ root: opts.root });
+    const port = opts.port ?? (await loadDefaults(opts.root)).api.port;
+    const srv = await startServer({ ctx, port, socketPath: socketFor(opts.root, opts.socket), logger });
+    let closing = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (closing) return;
+      closing = true;
+      logger.info({ signal }, "shutting down");
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      srv.close().then(
+        () => process.exit(0),
+        (e: unknown) => {
+          logger.error({ err: e }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+  });
+
+program
+  .command("health")
+  .description("ask the running daemon how the node is (exit 0 healthy, 1 degraded, 2 unreachable)")
+  .option("--json", "print the health document as JSON")
+  .option("--root <dir>", "filesystem root", "/")
+  .option("--socket <path>", `unix socket (default: ROOT${DEFAULT_SOCKET})`)
+  .action(async (opts: { json?: boolean; root: string; socket?: string }) => {
+    try {
+      const { body } = await getLocal<HealthDocument>(socketFor(opts.root, opts.socket), "/api/v1/health");
+      process.stdout.write(opts.json ? `${JSON.stringify(body, null, 2)}\n` : formatHealth(body));
+      process.exitCode = body.status === "healthy" ? HEALTH_EXIT.healthy : HEALTH_EXIT.degraded;
+    } catch (e) {
+      process.stderr.write(`qx-node health: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = HEALTH_EXIT.unreachable;
+    }
+  });
+
+program
+  .command("fingerprint")
+  .description("print the SHA-256 fingerprint of the node's TLS certificate")
+  .option("--root <dir>", "filesystem root", "/")
+  .action(async (opts: { root: string }) => {
+    const cert = await readCertificate(configPaths(opts.root).certificates);
+    process.stdout.write(`${cert.fingerprint}\n`);
+  });
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`qx-node: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,32 @@
+/**
+ * @module services/config
+ * The configuration in force. node.yaml and network.yaml are loaded with core's
+ * fallback loader: when someone breaks a file, the daemon keeps running on the last
+ * copy that loaded, and the `config` health component fails with the file's one-line
+ * error until the file is fixed.
+ */
+import { type LoadResult, type NetworkConfig, type NodeConfig, networkConfigFile, nodeConfigFile } from "@quantix/core";
+import type { Check } from "./check.ts";
+
+export interface ConfigInForce {
+  readonly node: LoadResult<NodeConfig>;
+  readonly network: LoadResult<NetworkConfig>;
+}
+
+/** Loads both files (each falls back to its last good copy). */
+export async function loadConfigInForce(root: string): Promise<ConfigInForce> {
+  const [node, network] = await Promise.all([
+    nodeConfigFile(root).loadWithFallback(),
+    networkConfigFile(root).loadWithFallback(),
+  ]);
+  return { node, network };
+}
+
+/** Checks that node.yaml and network.yaml both load and validate. */
+export const checkConfig: Check = async (ctx) => {
+  const c = await loadConfigInForce(ctx.root);
+  const errors = [c.node.error, c.network.error].filter((e) => e !== null);
+  const data = { node: c.node.source, network: c.network.source };
+  if (errors.length === 0) return { ok: true, detail: "node.yaml and network.yaml valid", data };
+  return { ok: false, detail: errors.map((e) => e.message).join("; "), data };
+};

@@ -1,0 +1,121 @@
+/**
+ * @module services/health
+ * The node's health document: every component check run in parallel under one
+ * deadline, the results cached for a short while so a burst of requests (the console,
+ * a monitoring poll, the update health gate) costs one round of subprocesses.
+ *
+ * @example
+ * ```ts
+ * const health = createHealthService(nodeContext());
+ * const doc = await health.get(); // { status: "healthy", components: {...}, failing: [] }
+ * ```
+ */
+import type { NodeContext } from "../context.ts";
+import { type Check, type CheckResult, oneLine } from "./check.ts";
+import { checkConfig } from "./config.ts";
+import { checkData } from "./data.ts";
+import { checkLibvirt } from "./libvirt.ts";
+import { checkOvs } from "./ovs.ts";
+import { checkSlot } from "./slot.ts";
+import { withTimeout } from "./timeout.ts";
+import { checkVersion } from "./version.ts";
+
+/** The components, in the order they are reported. Add a check here and it is served. */
+export const CHECKS = {
+  libvirtd: checkLibvirt,
+  ovs: checkOvs,
+  data: checkData,
+  config: checkConfig,
+  slot: checkSlot,
+  version: checkVersion,
+} as const satisfies Record<string, Check>;
+
+export type ComponentName = keyof typeof CHECKS;
+
+export interface ComponentHealth extends CheckResult {
+  /** How long the check took. */
+  readonly ms: number;
+}
+
+/** `GET /api/v1/health`. */
+export interface HealthDocument {
+  readonly status: "healthy" | "degraded";
+  readonly version: string | null;
+  readonly slot: string | null;
+  /** When the checks ran (ISO 8601). */
+  readonly checkedAt: string;
+  readonly components: Readonly<Record<string, ComponentHealth>>;
+  /** Names of the failing components, in report order; empty when healthy. */
+  readonly failing: readonly string[];
+}
+
+export interface HealthOptions {
+  /** The checks to run (default {@link CHECKS}). */
+  readonly checks?: Readonly<Record<string, Check>>;
+  /** Deadline of each check, in ms (default 3000). */
+  readonly timeoutMs?: number;
+  /** How long a result is reused, in ms (default 2000). */
+  readonly ttlMs?: number;
+}
+
+export interface HealthService {
+  /** The current document: cached when fresh, shared when a round is already running. */
+  get(): Promise<HealthDocument>;
+}
+
+async function runOne(ctx: NodeContext, check: Check, timeoutMs: number, name: string): Promise<ComponentHealth> {
+  const start = ctx.now();
+  let r: CheckResult;
+  try {
+    // The check's own subprocess deadline is a little shorter, so it reports first.
+    r = await withTimeout(check(ctx, Math.max(500, timeoutMs - 250)), timeoutMs, `${name} check`);
+  } catch (e) {
+    r = { ok: false, detail: oneLine(e) };
+  }
+  return { ...r, ms: Math.max(0, ctx.now() - start) };
+}
+
+/** Runs every check once, in parallel, and assembles the document. */
+export async function checkHealth(ctx: NodeContext, options: HealthOptions = {}): Promise<HealthDocument> {
+  const checks: Readonly<Record<string, Check>> = options.checks ?? CHECKS;
+  const timeoutMs = options.timeoutMs ?? 3000;
+  const names = Object.keys(checks);
+  const results = await Promise.all(names.map((n) => runOne(ctx, checks[n] as Check, timeoutMs, n)));
+  const components: Record<string, ComponentHealth> = {};
+  names.forEach((n, i) => {
+    components[n] = results[i] as ComponentHealth;
+  });
+  const failing = names.filter((n) => !components[n]?.ok);
+  const version = components["version"]?.data?.["version"];
+  const slot = components["slot"]?.data?.["slot"];
+  return {
+    status: failing.length === 0 ? "healthy" : "degraded",
+    version: typeof version === "string" ? version : null,
+    slot: typeof slot === "string" ? slot : null,
+    checkedAt: new Date(ctx.now()).toISOString(),
+    components,
+    failing,
+  };
+}
+
+/** A cached, coalescing health service (see the module comment). */
+export function createHealthService(ctx: NodeContext, options: HealthOptions = {}): HealthService {
+  const ttlMs = options.ttlMs ?? 2000;
+  let cached: { at: number; doc: HealthDocument } | null = null;
+  let running: Promise<HealthDocument> | null = null;
+  return {
+    get() {
+      if (cached && ctx.now() - cached.at < ttlMs) return Promise.resolve(cached.doc);
+      if (running) return running;
+      running = checkHealth(ctx, options)
+        .then((doc) => {
+          cached = { at: ctx.now(), doc };
+          return doc;
+        })
+        .finally(() => {
+          running = null;
+        });
+      return running;
+    },
+  };
+}
