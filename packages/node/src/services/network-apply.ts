@@ -313,7 +313,16 @@ export async function applyNetwork(env: NetworkEnv): Promise<ShownNetwork> {
   await stopDhcp(env, plan.device);
   await fs.mkdir(env.runDir, { recursive: true });
 
-  for (const cmd of plan.commands) await ip(env, cmd);
+  for (const cmd of plan.commands) {
+    try {
+      await ip(env, cmd);
+    } catch (e) {
+      if (e instanceof ExecError && cmd.includes("vlan") && /Unknown device type/.test(e.stderr)) {
+        throw new NetworkError(`cannot create VLAN interface ${plan.device}: the kernel has no 802.1Q support`, plan.device, { cause: e, hint: "load the 8021q module" });
+      }
+      throw e;
+    }
+  }
   if (plan.resolvConf !== null) await writeFileAtomic(join(env.root, "etc/resolv.conf"), plan.resolvConf);
 
   const state: AppliedState = { base: plan.base, device: plan.device, mode: plan.mode, vlan: plan.vlan, configSource: source, appliedAt: new Date().toISOString() };
