@@ -16,7 +16,7 @@ import { promises as fs } from "node:fs";
 import { connect } from "node:net";
 import { dirname } from "node:path";
 import { configPaths, QxError } from "@quantix/core";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
 import { certificateRoutes } from "./api/certificate.ts";
 import { consoleRoutes } from "./api/console.ts";
 import { healthRoutes } from "./api/health.ts";
@@ -64,6 +64,14 @@ async function phase<T>(name: string, f: () => Promise<T>): Promise<T> {
     return await f();
   } catch (e) {
     throw new ServeError(name, e);
+  }
+}
+
+/** Request logging without the per-request info lines (the console polls every few seconds); errors are still logged. */
+class QuietLogController extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(...args: Parameters<LogController["requestCompleted"]>): void {
+    if (args[0]) super.requestCompleted(...args);
   }
 }
 
@@ -117,13 +125,12 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   );
   const health = createHealthService(ctx, o.health);
 
-  // The console polls every few seconds: requests are not logged, errors are.
   const tls = Fastify({
     https: { key: certificate.keyPem, cert: certificate.certPem },
     loggerInstance: logger,
-    disableRequestLogging: true,
+    logController: new QuietLogController(),
   });
-  const local = Fastify({ loggerInstance: logger, disableRequestLogging: true });
+  const local = Fastify({ loggerInstance: logger, logController: new QuietLogController() });
   const server = { port: o.port, certificate };
   for (const app of [tls, local] as FastifyInstance[]) {
     healthRoutes(app, health);

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { fakeRunner, makeRoot, removeRoot, testContext } from "../test-support.ts";
+import { checkHealth, createHealthService } from "./health.ts";
+
+describe("health checks", () => {
+  const roots: string[] = [];
+  async function root(files?: Record<string, string>): Promise<string> {
+    const r = await makeRoot(files);
+    roots.push(r);
+    return r;
+  }
+  afterEach(async () => {
+    for (const r of roots.splice(0)) await removeRoot(r);
+  });
+
+  it("all components pass: healthy, with version and slot", async () => {
+    const doc = await checkHealth(testContext(await root()));
+    assert.equal(doc.status, "healthy", JSON.stringify(doc, null, 2));
+    assert.deepEqual(doc.failing, []);
+    assert.deepEqual(Object.keys(doc.components), ["libvirtd", "ovs", "data", "config", "slot", "version"]);
+    assert.equal(doc.version, "1.2.3");
+    assert.equal(doc.slot, "B");
+    assert.match(doc.components["libvirtd"]?.detail ?? "", /libvirtd 11\.3\.0, QEMU 10\.0\.2/);
+    assert.match(doc.components["ovs"]?.detail ?? "", /Open vSwitch 3\.5\.0, 1 bridge$/);
+    assert.match(doc.components["data"]?.detail ?? "", /xfs on \/dev\/vda5, writable/);
+  });
+
+  it("names the failing components with the tools' own words", async () => {
+    const runner = fakeRunner({ "ovs-vsctl": { exitCode: 1, stderr: "ovs-vsctl: unix:/var/run/openvswitch/db.sock: database connection failed (No such file or directory)" } });
+    const doc = await checkHealth(testContext(await root(), runner));
+    assert.equal(doc.status, "degraded");
+    assert.deepEqual(doc.failing, ["ovs"]);
+    assert.match(doc.components["ovs"]?.detail ?? "", /database connection failed/);
+    assert.ok(runner.calls.includes("ovs-vsctl --timeout=2 show"), runner.calls.join("; "));
+  });
+
+  it("/data not a mount point, or mounted read-only, fails the data component", async () => {
+    const r = await root({ "proc/self/mountinfo": "22 1 0:21 / / rw - overlay overlay rw\n" });
+    let doc = await checkHealth(testContext(r));
+    assert.deepEqual(doc.failing, ["data"]);
+    assert.match(doc.components["data"]?.detail ?? "", /\/data is not mounted/);
+    await writeFile(join(r, "proc/self/mountinfo"), "36 22 8:5 / /data ro,relatime - xfs /dev/vda5 ro\n");
+    doc = await checkHealth(testContext(r));
+    assert.match(doc.components["data"]?.detail ?? "", /read-only/);
+  });
+
+  it("a broken node.yaml fails config with the file and field, on the last good copy", async () => {
+    const r = await root();
+    await checkHealth(testContext(r)); // loads cleanly once: a last good copy exists
+    await writeFile(join(r, "quantix/node.yaml"), 'node_id: "550e8400-e29b-41d4-a716-446655440000"\nhostname: "Bad_Name"\n');
+    const doc = await checkHealth(testContext(r));
+    assert.deepEqual(doc.failing, ["config"]);
+    const c = doc.components["config"];
+    assert.match(c?.detail ?? "", /quantix\/node\.yaml: hostname: expected a host name/);
+    assert.equal(c?.data?.["node"], "last-good");
+    assert.equal(c?.data?.["network"], "file");
+  });
+
+  it("slot: missing qx.slot, disagreeing initramfs, unmounted config partition, trial boot", async () => {
+    const r = await root({ "proc/cmdline": "quiet\n" });
+    assert.match((await checkHealth(testContext(r))).components["slot"]?.detail ?? "", /no qx\.slot=A\|B/);
+    await writeFile(join(r, "proc/cmdline"), "qx.slot=A\n");
+    assert.match((await checkHealth(testContext(r))).components["slot"]?.detail ?? "", /kernel says slot A, initramfs says B/);
+    await writeFile(join(r, "proc/cmdline"), "qx.slot=B qx.trying=1\n");
+    await writeFile(join(r, "run/quantix/initramfs.status"), "QX_SLOT='B'\nQX_CONFIG='error:mount /dev/vda4 failed: bad superblock'\n");
+    let slot = (await checkHealth(testContext(r))).components["slot"];
+    assert.equal(slot?.ok, false);
+    assert.match(slot?.detail ?? "", /config partition is not mounted \(mount \/dev\/vda4 failed: bad superblock\)/);
+    await writeFile(join(r, "run/quantix/initramfs.status"), "QX_SLOT='B'\nQX_CONFIG='mounted'\n");
+    slot = (await checkHealth(testContext(r))).components["slot"];
+    assert.equal(slot?.ok, true);
+    assert.equal(slot?.detail, "slot B (on trial, not yet marked good)");
+  });
+
+  it("a missing release file fails version", async () => {
+    const r = await root({ "etc/quantix/release": "QX_ARCH=x86_64\n" });
+    const doc = await checkHealth(testContext(r));
+    assert.deepEqual(doc.failing, ["version"]);
+    assert.equal(doc.version, null);
+  });
+
+  it("a hanging tool cannot hold the request: the check fails at its deadline", async () => {
+    const runner = fakeRunner({ virsh: "hang" });
+    const started = Date.now();
+    const doc = await checkHealth(testContext(await root(), runner), { timeoutMs: 800 });
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+    assert.deepEqual(doc.failing, ["libvirtd"]);
+    assert.match(doc.components["libvirtd"]?.detail ?? "", /libvirtd did not answer within 550 ms/);
+  });
+
+  it("a check that never settles is cut off by the health deadline", async () => {
+    const ctx = testContext(await root());
+    const doc = await checkHealth(ctx, { timeoutMs: 300, checks: { stuck: () => new Promise(() => {}), version: async () => ({ ok: true, detail: "x" }) } });
+    assert.deepEqual(doc.failing, ["stuck"]);
+    assert.equal(doc.components["stuck"]?.detail, "stuck check: no answer within 300 ms");
+  });
+
+  it("checks run in parallel and a burst of requests shares one round", async () => {
+    const r = await root();
+    const runner = fakeRunner();
+    const svc = createHealthService(testContext(r, runner), { ttlMs: 60_000 });
+    const docs = await Promise.all([svc.get(), svc.get(), svc.get()]);
+    await svc.get();
+    assert.equal(runner.calls.filter((c) => c.startsWith("virsh")).length, 1);
+    assert.equal(docs[0], docs[2]);
+    const fresh = createHealthService(testContext(r, runner), { ttlMs: 0 });
+    await fresh.get();
+    await fresh.get();
+    assert.equal(runner.calls.filter((c) => c.startsWith("virsh")).length, 3);
+  });
+});
