@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * @module main
+ * The `qx-console` command. For now only the status banner on tty1; the full DCUI
+ * (menus, network setup) comes later and will replace it.
+ *
+ *   qx-console --banner [--tty /dev/tty1] [--interval 5] [--socket PATH]
+ *   qx-console --banner --once                  print once to stdout (tests)
+ */
+import { openSync } from "node:fs";
+import { WriteStream } from "node:tty";
+import { Command, InvalidArgumentError } from "commander";
+import { renderBanner } from "./banner.ts";
+import { fetchBannerInput } from "./fetch-state.ts";
+
+const DEFAULT_SOCKET = "/run/quantix/qx-node.sock";
+/** Linux console: home + clear, hide the cursor, no screen blanking. */
+const TTY_SETUP = "\x1b[?25l\x1b[9;0]";
+const CLEAR = "\x1b[H\x1b[2J";
+
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 1 || n > 3600) throw new InvalidArgumentError("expected 1..3600 seconds");
+  return n;
+}
+
+interface Options {
+  banner?: boolean;
+  once?: boolean;
+  tty?: string;
+  interval: number;
+  socket: string;
+}
+
+async function banner(opts: Options): Promise<void> {
+  if (opts.once) {
+    process.stdout.write(renderBanner(await fetchBannerInput(opts.socket)));
+    return;
+  }
+  // The tty is opened here, so no getty (and no login prompt) is involved.
+  const out: NodeJS.WritableStream = opts.tty ? new WriteStream(openSync(opts.tty, "r+")) : process.stdout;
+  const isTty = Boolean(opts.tty) || process.stdout.isTTY;
+  if (isTty) out.write(TTY_SETUP);
+  let last = "";
+  const draw = async (): Promise<void> => {
+    const text = renderBanner(await fetchBannerInput(opts.socket));
+    // Redraw when something other than the clock changed, or once a minute.
+    const key = text.replace(/Updated .*/, "");
+    if (key === last && new Date().getSeconds() >= opts.interval) return;
+    last = key;
+    out.write(isTty ? `${CLEAR}${text}` : text);
+  };
+  for (;;) {
+    await draw();
+    await new Promise((r) => setTimeout(r, opts.interval * 1000));
+  }
+}
+
+const program = new Command("qx-console")
+  .description("Quantix-OS console: shows the node's status on tty1 (data from qx-node's unix socket only)")
+  .option("--banner", "show the status banner (the only mode for now)")
+  .option("--once", "print the banner once to stdout and exit")
+  .option("--tty <path>", "draw on this terminal device (e.g. /dev/tty1) instead of stdout")
+  .option("--interval <seconds>", "refresh period", seconds, 5)
+  .option("--socket <path>", "qx-node's unix socket", DEFAULT_SOCKET)
+  .action(async (opts: Options) => {
+    if (!opts.banner) {
+      program.help({ error: true });
+    }
+    await banner(opts);
+  });
+
+for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => process.exit(0));
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`qx-console: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
