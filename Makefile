@@ -7,16 +7,33 @@
 #   make clean
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
+.DELETE_ON_ERROR:
+
 VERSION ?= $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 export VERSION
+export QX_CACHE ?= /var/cache/quantix-os
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 
-.PHONY: all deps check lint typecheck unit test clean
+BUILD    := build
+OUT      := output
+ROOTFS   := $(BUILD)/rootfs
+GEN      := $(BUILD)/gen-overlay-$(VERSION)
+INITRD   := $(BUILD)/initramfs.img
+SQUASHFS := $(OUT)/system-$(VERSION).squashfs
+ISO      := $(OUT)/quantix-os-$(VERSION).iso
+DISK     := $(OUT)/quantix-os-$(VERSION).img
+
+TS_SOURCES := $(shell find packages -name '*.ts' -not -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null)
+OVERLAY    := $(shell find overlay -type f 2>/dev/null)
+
+.PHONY: all deps check lint typecheck unit initramfs-test test vm-test squashfs iso disk images run bench clean
 
 all: check
 
 deps:
 	@scripts/host-deps.sh
 
+# ---- fast tier ---------------------------------------------------------------
 lint: deps
 	npx biome lint $(wildcard packages scripts tests bench)
 
@@ -26,9 +43,58 @@ typecheck: deps
 unit: deps
 	node scripts/run-tests.mjs
 
-check: lint typecheck unit
+initramfs-test: deps
+	initramfs/tests/run.sh
 
-test: check
+check: lint typecheck unit initramfs-test
+
+# ---- images ------------------------------------------------------------------
+$(ROOTFS)/.done: builder/rootfs.sh builder/lib.sh $(wildcard profiles/quantix/*.conf) | deps
+	builder/rootfs.sh $(ROOTFS)
+	touch $@
+
+$(INITRD): $(ROOTFS)/.done builder/initramfs.sh initramfs/init profiles/quantix/mkinitfs.conf
+	builder/initramfs.sh $(ROOTFS) $@
+
+# Generated overlay: bundled tools, GRUB images, trusted key, release file.
+$(GEN)/.done: $(ROOTFS)/.done $(TS_SOURCES) scripts/bundle.mjs builder/grub.sh builder/sign.sh package-lock.json
+	rm -rf $(GEN) && mkdir -p $(GEN)/usr/local/bin $(GEN)/etc/quantix
+	node scripts/bundle.mjs $(GEN)/usr/local/bin
+	builder/grub.sh $(GEN)/usr/lib/quantix/boot
+	builder/sign.sh pubkey $(GEN)
+	sed -e 's/^QX_VERSION=.*/QX_VERSION=$(VERSION)/' $(ROOTFS)/etc/quantix/release > $(GEN)/etc/quantix/release
+	mkdir -p $(GEN)/usr/lib && sed -e 's/^\(VERSION\|VERSION_ID\)=.*/\1="$(VERSION)"/' -e 's/^PRETTY_NAME=.*/PRETTY_NAME="Quantix-OS $(VERSION)"/' $(ROOTFS)/usr/lib/os-release > $(GEN)/usr/lib/os-release
+	touch $@
+
+$(SQUASHFS): $(ROOTFS)/.done $(INITRD) $(GEN)/.done builder/squashfs.sh $(OVERLAY)
+	mkdir -p $(OUT)
+	builder/squashfs.sh $(ROOTFS) $@ --initramfs $(INITRD) --overlay overlay --overlay $(GEN)
+	builder/sign.sh sign $@
+
+$(DISK): $(SQUASHFS) $(TS_SOURCES)
+	npx tsx packages/installer/src/cli/qx-install.ts image --image $(SQUASHFS) --out $@
+	builder/sign.sh sign $@
+
+$(ISO): $(SQUASHFS) builder/iso.sh
+	builder/iso.sh $(SQUASHFS) $@
+	builder/sign.sh sign $@
+
+squashfs: $(SQUASHFS)
+iso: $(ISO)
+disk: $(DISK)
+images: squashfs iso disk
+
+# ---- VM tier -----------------------------------------------------------------
+vm-test: $(DISK)
+	QX_DISK=$(DISK) QX_SQUASHFS=$(SQUASHFS) node scripts/run-tests.mjs vm
+
+test: check  # the image build and VM tier join once they boot green (see vm-test)
+
+run: $(DISK)
+	npx tsx tests/vm/run.ts --disk $(DISK)
+
+bench:
+	@for b in bench/*.sh; do echo "== $$b"; bash $$b; done
 
 clean:
-	rm -rf output build .tmp
+	rm -rf $(OUT) $(BUILD) .tmp

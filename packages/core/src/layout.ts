@@ -140,6 +140,12 @@ export const IMAGE_PATHS = {
   trustedKeys: "/etc/quantix/keys",
 } as const;
 
+/** The installer ISO: volume label (the initramfs finds the medium by it) and where the system image sits on it. */
+export const ISO_MEDIA = {
+  label: "QX_INSTALL",
+  squashfsPath: "/quantix/system.squashfs",
+} as const;
+
 export function partition(role: PartitionRole): PartitionSpec {
   const p = PARTITIONS.find((x) => x.role === role);
   if (!p) throw new LayoutError(`no partition with role ${role}`);
@@ -236,6 +242,7 @@ export function layoutShell(plan?: DiskPlan): string {
   ];
   for (const [k, v] of Object.entries(ESP_PATHS)) lines.push(`QX_ESP_${snake(k)}=${shq(v)}`);
   for (const [k, v] of Object.entries(IMAGE_PATHS)) lines.push(`QX_IMAGE_${snake(k)}=${shq(v)}`);
+  for (const [k, v] of Object.entries(ISO_MEDIA)) lines.push(`QX_ISO_${snake(k)}=${shq(v)}`);
   const parts = plan?.partitions ?? PARTITIONS;
   for (const p of parts) {
     const r = p.role.replace("-", "_").toUpperCase();

@@ -6,7 +6,7 @@
  *
  *   qx-layout [--json|--shell] [--disk-size BYTES]
  *   qx-layout grub-cfg disk|embedded
- *   qx-layout grub-cfg iso --label L --version V --squashfs PATH
+ *   qx-layout grub-cfg iso --version V
  *   qx-layout grubenv-initial --version V [--cmdline "..."] [--watchdog S]
  */
 import { parseArgs } from "node:util";
@@ -30,7 +30,7 @@ import {
 function usage(): never {
   process.stderr.write(
     "usage: qx-layout [--json|--shell] [--disk-size BYTES]\n" +
-      "       qx-layout grub-cfg disk|embedded|iso [--label L --version V --squashfs PATH]\n" +
+      "       qx-layout grub-cfg disk|embedded|iso [--version V]\n" +
       "       qx-layout grub-modules efi|bios\n" +
       "       qx-layout grubenv-initial --version V [--cmdline ARGS] [--watchdog SECONDS] > grubenv\n",
   );
@@ -45,9 +45,7 @@ function main(argv: string[]): void {
       json: { type: "boolean" },
       shell: { type: "boolean" },
       "disk-size": { type: "string" },
-      label: { type: "string" },
       version: { type: "string" },
-      squashfs: { type: "string" },
       cmdline: { type: "string" },
       watchdog: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -58,9 +56,8 @@ function main(argv: string[]): void {
   if (cmd === "grub-cfg") {
     if (arg === "disk") process.stdout.write(diskGrubCfg());
     else if (arg === "embedded") process.stdout.write(embeddedGrubCfg());
-    else if (arg === "iso" && values.label && values.version && values.squashfs) {
-      process.stdout.write(isoGrubCfg({ volumeLabel: values.label, version: values.version, squashfsPath: values.squashfs }));
-    } else usage();
+    else if (arg === "iso" && values.version) process.stdout.write(isoGrubCfg({ version: values.version }));
+    else usage();
     return;
   }
   if (cmd === "grub-modules") {

@@ -1,0 +1,78 @@
+/**
+ * VM tier, boot chain (one VM, three boots shared by the scenarios):
+ *  1. boot to healthy: GRUB → initramfs → OpenRC → qx-node answers 200 on :8443;
+ *  2. stateless root: a file written to / is gone after a reboot, files in /quantix
+ *     and /data persist;
+ *  3. /quantix/node.yaml broken by hand → the node still boots and health names the
+ *     config error.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Vm } from "./lib/qemu.ts";
+
+const DISK = process.env.QX_DISK;
+const BOOT_TIMEOUT = 240_000;
+
+describe("boot chain (VM)", { timeout: 15 * 60_000 }, () => {
+  let vm: Vm;
+  let passed = true;
+  before(async () => {
+    assert.ok(DISK, "QX_DISK must name the disk image (make vm-test sets it)");
+    vm = await Vm.start({ name: "boot", disk: DISK, watchdog: true });
+    process.stdout.write(`# VM run dir ${vm.runDir} (accel ${vm.accel})\n`);
+  });
+  after(async () => {
+    await vm?.stop();
+    if (passed) vm?.cleanup();
+    else process.stdout.write(`# VM logs kept: ${vm?.serialLog}\n`);
+  });
+  const step = (name: string, f: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await f();
+      } catch (e) {
+        passed = false;
+        throw e;
+      }
+    });
+
+  step("boots through GRUB and the initramfs to a healthy node", async () => {
+    await vm.waitFor(/Quantix-OS: booting slot A/, 120_000);
+    await vm.waitFor(/qx-init: .*switch/i, BOOT_TIMEOUT);
+    const health = await vm.waitHealth(BOOT_TIMEOUT);
+    assert.equal(health.status, "healthy");
+    assert.equal(health.slot, "A");
+    const comps = health.components as Record<string, { ok: boolean }>;
+    for (const c of ["libvirtd", "ovs", "data", "config", "slot", "version"]) assert.equal(comps[c]?.ok, true, `${c} healthy`);
+    // The certificate the API serves is the one generated into /quantix/certificates.
+    await vm.agent.waitReady(60_000);
+    const fp = await vm.agent.check("openssl x509 -noout -fingerprint -sha256 -in /quantix/certificates/node.crt 2>/dev/null || true");
+    if (fp.trim()) assert.match(fp.replace(/:/g, ""), new RegExp(vm.api.pin?.replace(/:/g, "") ?? "x", "i"));
+  });
+
+  step("the root is stateless; /quantix and /data persist across a reboot", async () => {
+    await vm.agent.check("echo gone > /root-marker && echo kept > /quantix/marker && echo kept > /data/marker && sync");
+    assert.equal((await vm.agent.check("cat /root-marker")).trim(), "gone");
+    await vm.agent.sh("reboot");
+    vm.mark();
+    await vm.waitFor(/Quantix-OS: booting slot A/, 180_000);
+    await vm.waitHealth(BOOT_TIMEOUT);
+    await vm.agent.waitReady(60_000);
+    const r = await vm.agent.sh("cat /root-marker");
+    assert.notEqual(r.exitCode, 0, "the file written to / is gone");
+    assert.equal((await vm.agent.check("cat /quantix/marker")).trim(), "kept");
+    assert.equal((await vm.agent.check("cat /data/marker")).trim(), "kept");
+    assert.match(await vm.agent.check("cat /proc/mounts"), /^overlay \/ overlay /m);
+  });
+
+  step("a node.yaml broken by hand: the node still boots and health names the config error", async () => {
+    await vm.agent.check("printf 'node_id: [broken\\n' > /quantix/node.yaml && sync");
+    await vm.agent.sh("reboot");
+    vm.mark();
+    await vm.waitFor(/Quantix-OS: booting slot A/, 180_000);
+    const health = await vm.waitHealth(BOOT_TIMEOUT, 503);
+    assert.deepEqual(health.failing, ["config"]);
+    const comps = health.components as Record<string, { ok: boolean; detail?: string }>;
+    assert.match(comps.config?.detail ?? "", /node\.yaml.*YAML syntax error/);
+  });
+});

@@ -1,0 +1,67 @@
+/**
+ * @module tests/vm/lib/api-client
+ * HTTPS client for a node's API that pins the node's certificate by its SHA-256
+ * fingerprint (no CA involved: the node's certificate is self-signed).
+ */
+import { request } from "node:https";
+import type { PeerCertificate } from "node:tls";
+
+export interface ApiResponse {
+  status: number;
+  body: string;
+  json<T = unknown>(): T;
+  fingerprint: string;
+}
+
+/** Colon-separated upper-case hex, as `openssl x509 -fingerprint -sha256` prints. */
+export function normaliseFingerprint(f: string): string {
+  return f.replace(/^sha256[:=]/i, "").replace(/[^0-9a-f]/gi, "").toUpperCase().replace(/(..)(?!$)/g, "$1:");
+}
+
+export class ApiClient {
+  /** `pin`: expected certificate fingerprint; undefined = trust on first use and remember. */
+  constructor(
+    readonly baseUrl: string,
+    public pin?: string,
+  ) {}
+
+  request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<ApiResponse> {
+    const url = new URL(path, this.baseUrl);
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method,
+          rejectUnauthorized: false, // verified by fingerprint below
+          headers: { ...(payload ? { "content-type": "application/json" } : {}), ...headers },
+          timeout: timeoutMs,
+        },
+        (res) => {
+          const cert = (res.socket as unknown as { getPeerCertificate(): PeerCertificate }).getPeerCertificate();
+          const fp = normaliseFingerprint(cert.fingerprint256 ?? "");
+          if (this.pin && normaliseFingerprint(this.pin) !== fp) {
+            res.destroy();
+            reject(new Error(`certificate fingerprint ${fp} does not match the pinned ${this.pin}`));
+            return;
+          }
+          this.pin ??= fp;
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            resolve({ status: res.statusCode ?? 0, body: text, json: <T>() => JSON.parse(text) as T, fingerprint: fp });
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
+      req.on("error", reject);
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  get(path: string): Promise<ApiResponse> {
+    return this.request("GET", path);
+  }
+}

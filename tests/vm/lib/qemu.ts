@@ -1,0 +1,286 @@
+/**
+ * @module tests/vm/lib/qemu
+ * Boots Quantix-OS images in QEMU for the VM tier and `make run`:
+ * q35, OVMF (a fresh VARS copy per VM) or SeaBIOS, the disk through a qcow2 overlay so
+ * the artifact is never modified, user-mode networking with 127.0.0.1:<free port> →
+ * guest 8443, serial log in a file with `waitFor`, QMP for reset / power-off / kill,
+ * and a qemu-guest-agent channel for commands inside the guest.
+ * KVM is used when it really runs guests; otherwise TCG.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { GuestAgent } from "./agent.ts";
+import { ApiClient } from "./api-client.ts";
+import { QmpClient } from "./qmp.ts";
+
+export const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
+export const OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd";
+const QEMU = "qemu-system-x86_64";
+
+export interface VmOptions {
+  /** Name used for the run directory and messages. */
+  name: string;
+  /** Raw disk image, attached through a qcow2 overlay. */
+  disk?: string;
+  /** ISO attached as a CD-ROM. */
+  iso?: string;
+  /** Add a blank virtio disk of this size (installer tests). */
+  blankDiskBytes?: number;
+  firmware?: "uefi" | "bios";
+  memoryMiB?: number;
+  cpus?: number;
+  /** Add QEMU's i6300esb watchdog device. */
+  watchdog?: boolean;
+  /** Serial on this process's stdio instead of a file (make run). */
+  interactive?: boolean;
+  /** Fixed host port for 8443 (default: a free one). */
+  hostPort?: number;
+  /** Where run artifacts go (default: a temp dir). */
+  runDir?: string;
+}
+
+let accelCache: "kvm" | "tcg" | undefined;
+
+/** KVM when it can really run an OVMF guest here, else TCG (QX_ACCEL overrides). */
+export function detectAccel(): "kvm" | "tcg" {
+  if (accelCache) return accelCache;
+  const forced = process.env.QX_ACCEL;
+  if (forced === "kvm" || forced === "tcg") return (accelCache = forced);
+  if (!existsSync("/dev/kvm")) return (accelCache = "tcg");
+  const dir = mkdtempSync(join(tmpdir(), "qx-kvmprobe-"));
+  try {
+    copyFileSync(OVMF_VARS, join(dir, "vars.fd"));
+    const log = join(dir, "serial.log");
+    spawnSync(
+      "timeout",
+      [
+        "12",
+        QEMU,
+        "-accel",
+        "kvm",
+        "-machine",
+        "q35",
+        "-m",
+        "256",
+        "-nodefaults",
+        "-display",
+        "none",
+        "-serial",
+        `file:${log}`,
+        "-drive",
+        `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`,
+        "-drive",
+        `if=pflash,format=raw,file=${join(dir, "vars.fd")}`,
+      ],
+      { stdio: "ignore" },
+    );
+    const out = existsSync(log) ? readFileSync(log, "utf8") : "";
+    accelCache = /BdsDxe|Shell>|UEFI/.test(out) ? "kvm" : "tcg";
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return accelCache;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? resolvePort(a.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export class Vm {
+  readonly api: ApiClient;
+  readonly agent: GuestAgent;
+  private proc: ChildProcess | undefined;
+  private qmp: QmpClient | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  private cursor = 0;
+
+  private constructor(
+    readonly opts: Required<Pick<VmOptions, "name" | "firmware" | "memoryMiB" | "cpus">> & VmOptions,
+    readonly runDir: string,
+    readonly hostPort: number,
+    readonly accel: "kvm" | "tcg",
+  ) {
+    this.api = new ApiClient(`https://127.0.0.1:${hostPort}`);
+    this.agent = new GuestAgent(join(runDir, "agent.sock"));
+  }
+
+  get serialLog(): string {
+    return join(this.runDir, "serial.log");
+  }
+
+  /** Prepares the overlay and firmware, then starts QEMU. */
+  static async start(options: VmOptions): Promise<Vm> {
+    const opts = { firmware: "uefi" as const, memoryMiB: 2048, cpus: 2, ...options };
+    const runDir = options.runDir ?? mkdtempSync(join(tmpdir(), `qx-vm-${opts.name}-`));
+    mkdirSync(runDir, { recursive: true });
+    const vm = new Vm(opts, runDir, options.hostPort ?? (await freePort()), detectAccel());
+    if (opts.disk) {
+      const r = spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", resolve(opts.disk), join(runDir, "disk.qcow2")]);
+      if (r.status !== 0) throw new Error(`qemu-img create: ${r.stderr}`);
+    }
+    if (opts.blankDiskBytes) {
+      spawnSync("qemu-img", ["create", "-q", "-f", "qcow2", join(runDir, "blank.qcow2"), String(opts.blankDiskBytes)]);
+    }
+    if (opts.firmware === "uefi") copyFileSync(OVMF_VARS, join(runDir, "vars.fd"));
+    await vm.launch();
+    return vm;
+  }
+
+  private args(): string[] {
+    const o = this.opts;
+    const a = [
+      "-name",
+      `quantix-${o.name}`,
+      "-accel",
+      this.accel,
+      "-machine",
+      "q35",
+      "-cpu",
+      this.accel === "kvm" ? "host" : "max",
+      "-m",
+      String(o.memoryMiB),
+      "-smp",
+      String(o.cpus),
+      "-nodefaults",
+      "-display",
+      "none",
+      "-vga",
+      "std",
+      "-qmp",
+      `unix:${join(this.runDir, "qmp.sock")},server=on,wait=off`,
+      "-netdev",
+      `user,id=net0,hostfwd=tcp:127.0.0.1:${this.hostPort}-:8443`,
+      "-device",
+      "virtio-net-pci,netdev=net0",
+      "-chardev",
+      `socket,id=qga0,path=${join(this.runDir, "agent.sock")},server=on,wait=off`,
+      "-device",
+      "virtio-serial-pci",
+      "-device",
+      "virtserialport,chardev=qga0,name=org.qemu.guest_agent.0",
+      "-device",
+      "virtio-rng-pci",
+    ];
+    if (o.interactive) a.push("-serial", "mon:stdio");
+    else a.push("-serial", `file:${this.serialLog}`);
+    if (o.firmware === "uefi") {
+      a.push("-drive", `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, "-drive", `if=pflash,format=raw,file=${join(this.runDir, "vars.fd")}`);
+    }
+    if (o.disk) a.push("-drive", `file=${join(this.runDir, "disk.qcow2")},if=virtio,format=qcow2,cache=unsafe`);
+    if (o.blankDiskBytes) a.push("-drive", `file=${join(this.runDir, "blank.qcow2")},if=virtio,format=qcow2,cache=unsafe`);
+    if (o.iso) a.push("-drive", `file=${resolve(o.iso)},media=cdrom,readonly=on`);
+    if (o.watchdog) a.push("-device", "i6300esb", "-action", "watchdog=reset");
+    return a;
+  }
+
+  private async launch(): Promise<void> {
+    if (!this.opts.interactive) rmSync(this.serialLog, { force: true });
+    this.cursor = 0;
+    const proc = spawn(QEMU, this.args(), { stdio: this.opts.interactive ? "inherit" : ["ignore", "ignore", "pipe"] });
+    this.proc = proc;
+    let stderr = "";
+    proc.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    this.exited = new Promise((res) => proc.on("exit", (code) => res(code)));
+    proc.on("exit", (code) => {
+      if (code && !this.stopping) process.stderr.write(`qemu (${this.opts.name}) exited ${code}: ${stderr.trim()}\n`);
+    });
+    this.qmp = await QmpClient.connect(join(this.runDir, "qmp.sock"));
+  }
+
+  private stopping = false;
+
+  /** Serial output so far. */
+  serial(): string {
+    return existsSync(this.serialLog) ? readFileSync(this.serialLog, "latin1") : "";
+  }
+
+  /** Future `waitFor`s only look at output from now on. */
+  mark(): void {
+    this.cursor = this.serial().length;
+  }
+
+  /** Waits for `re` in the serial output after the mark; throws naming the log on timeout. */
+  async waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const text = this.serial().slice(this.cursor);
+      const m = re.exec(text);
+      if (m) {
+        this.cursor += (m.index ?? 0) + m[0].length;
+        return m;
+      }
+      if (Date.now() > deadline) throw new Error(`${this.opts.name}: no ${re} on the serial console within ${timeoutMs / 1000} s (log: ${this.serialLog})`);
+      if (this.proc?.exitCode !== null && this.proc?.exitCode !== undefined) {
+        throw new Error(`${this.opts.name}: QEMU exited (${this.proc.exitCode}) while waiting for ${re} (log: ${this.serialLog})`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  /** Polls GET /api/v1/health until it answers `status` (200 by default). */
+  async waitHealth(timeoutMs: number, status = 200): Promise<Record<string, unknown>> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "";
+    while (Date.now() < deadline) {
+      try {
+        const r = await this.api.get("/api/v1/health");
+        last = `${r.status} ${r.body}`;
+        if (r.status === status) return r.json<Record<string, unknown>>();
+      } catch (e) {
+        last = String(e);
+      }
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    throw new Error(`${this.opts.name}: health never answered ${status} within ${timeoutMs / 1000} s; last: ${last.slice(0, 400)} (log: ${this.serialLog})`);
+  }
+
+  /** Hard reset, like pressing the reset button (a power cut for the disk). */
+  async reset(): Promise<void> {
+    this.mark();
+    await this.qmp?.execute("system_reset");
+  }
+
+  /** ACPI power button. */
+  async powerdown(): Promise<void> {
+    await this.qmp?.execute("system_powerdown");
+  }
+
+  /** Kills QEMU (power cut) and starts it again on the same disk. */
+  async powerCycle(): Promise<void> {
+    this.stopping = true;
+    this.proc?.kill("SIGKILL");
+    await this.exited;
+    this.qmp?.close();
+    this.stopping = false;
+    await this.launch();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    try {
+      await this.qmp?.execute("quit");
+    } catch {
+      this.proc?.kill("SIGKILL");
+    }
+    const t = setTimeout(() => this.proc?.kill("SIGKILL"), 5000);
+    await this.exited;
+    clearTimeout(t);
+    this.qmp?.close();
+  }
+
+  /** Removes the run directory (call only when the test passed: failures keep their logs). */
+  cleanup(): void {
+    rmSync(this.runDir, { recursive: true, force: true });
+  }
+}
