@@ -7,7 +7,7 @@
  *   qx-console --banner [--tty /dev/tty1] [--interval 5] [--socket PATH]
  *   qx-console --banner --once                  print once to stdout (tests)
  */
-import { openSync } from "node:fs";
+import { constants, openSync } from "node:fs";
 import { WriteStream } from "node:tty";
 import { Command, InvalidArgumentError } from "commander";
 import { renderBanner } from "./banner.ts";
@@ -37,8 +37,11 @@ async function banner(opts: Options): Promise<void> {
     process.stdout.write(renderBanner(await fetchBannerInput(opts.socket)));
     return;
   }
-  // The tty is opened here, so no getty (and no login prompt) is involved.
-  const out: NodeJS.WritableStream = opts.tty ? new WriteStream(openSync(opts.tty, "r+")) : process.stdout;
+  // The tty is opened here, so no getty (and no login prompt) is involved; O_NOCTTY
+  // keeps keyboard signals (Ctrl-C) and hangups on tty1 from reaching this process.
+  const out: NodeJS.WritableStream = opts.tty
+    ? new WriteStream(openSync(opts.tty, constants.O_RDWR | constants.O_NOCTTY))
+    : process.stdout;
   const isTty = Boolean(opts.tty) || process.stdout.isTTY;
   if (isTty) out.write(TTY_SETUP);
   let last = "";

@@ -9,7 +9,7 @@
  * ```
  */
 import { request } from "node:http";
-import { QxError } from "@quantix/core";
+import { QxError } from "@quantix/core/errors"; // not the index: keeps qx-console's bundle small
 
 /** qx-node did not answer on its socket (not running, or stuck). */
 export class NodeUnreachableError extends QxError {

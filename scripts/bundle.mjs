@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// Bundles each Node.js tool into ONE executable file (no node_modules at run time).
+//   node scripts/bundle.mjs OUT_DIR
+// Each bundle: esbuild, platform node, target node20, ESM, minified, with a
+// `#!/usr/bin/env node` shebang, mode 755. The image installs them in /usr/local/bin.
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+/** entry (relative to the repository) → name of the command. Add new tools here. */
+export const TOOLS = {
+  "packages/node/src/main.ts": "qx-node",
+  "packages/console/src/main.ts": "qx-console",
+};
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+// ESM output needs `require` for the CommonJS dependencies (fastify, pino) that
+// load Node built-ins with it, and __dirname/__filename for the few that use them.
+const banner = [
+  'import { createRequire as __qxCreateRequire } from "node:module";',
+  'import { fileURLToPath as __qxFileURLToPath } from "node:url";',
+  'import { dirname as __qxDirname } from "node:path";',
+  "const require = __qxCreateRequire(import.meta.url);",
+  "const __filename = __qxFileURLToPath(import.meta.url);",
+  "const __dirname = __qxDirname(__filename);",
+].join("\n");
+
+async function bundle(entry, name, outDir) {
+  const outfile = join(outDir, name);
+  await build({
+    entryPoints: [join(repo, entry)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    minify: true,
+    legalComments: "none",
+    banner: { js: banner },
+    logLevel: "warning",
+  });
+  // esbuild keeps an entry's own `#!` line (first); add one where the entry has none.
+  const code = readFileSync(outfile, "utf8");
+  if (!code.startsWith("#!")) writeFileSync(outfile, `#!/usr/bin/env node\n${code}`);
+  chmodSync(outfile, 0o755);
+  return statSync(outfile).size;
+}
+
+const outDir = process.argv[2];
+if (!outDir) {
+  console.error("usage: node scripts/bundle.mjs OUT_DIR");
+  process.exit(2);
+}
+mkdirSync(outDir, { recursive: true });
+for (const [entry, name] of Object.entries(TOOLS)) {
+  const size = await bundle(entry, name, outDir);
+  console.log(`bundle: ${join(outDir, name)}  ${(size / 1024).toFixed(0)} KiB`);
+}
