@@ -46,10 +46,14 @@ let accelCache: "kvm" | "tcg" | undefined;
 
 /** KVM when it can really run an OVMF guest here, else TCG (QX_ACCEL overrides). */
 export function detectAccel(): "kvm" | "tcg" {
-  if (accelCache) return accelCache;
+  accelCache ??= probeAccel();
+  return accelCache;
+}
+
+function probeAccel(): "kvm" | "tcg" {
   const forced = process.env.QX_ACCEL;
-  if (forced === "kvm" || forced === "tcg") return (accelCache = forced);
-  if (!existsSync("/dev/kvm")) return (accelCache = "tcg");
+  if (forced === "kvm" || forced === "tcg") return forced;
+  if (!existsSync("/dev/kvm")) return "tcg";
   const dir = mkdtempSync(join(tmpdir(), "qx-kvmprobe-"));
   try {
     copyFileSync(OVMF_VARS, join(dir, "vars.fd"));
@@ -78,11 +82,10 @@ export function detectAccel(): "kvm" | "tcg" {
       { stdio: "ignore" },
     );
     const out = existsSync(log) ? readFileSync(log, "utf8") : "";
-    accelCache = /BdsDxe|Shell>|UEFI/.test(out) ? "kvm" : "tcg";
+    return /BdsDxe|Shell>|UEFI/.test(out) ? "kvm" : "tcg";
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return accelCache;
 }
 
 export async function freePort(): Promise<number> {
