@@ -7,8 +7,7 @@
  *   qx-console --banner [--tty /dev/tty1] [--interval 5] [--socket PATH]
  *   qx-console --banner --once                  print once to stdout (tests)
  */
-import { constants, openSync } from "node:fs";
-import { WriteStream } from "node:tty";
+import { constants, createWriteStream, openSync } from "node:fs";
 import { Command, InvalidArgumentError } from "commander";
 import { renderBanner } from "./banner.ts";
 import { fetchBannerInput } from "./fetch-state.ts";
@@ -17,6 +16,8 @@ const DEFAULT_SOCKET = "/run/quantix/qx-node.sock";
 /** Linux console: home + clear, hide the cursor, no screen blanking. */
 const TTY_SETUP = "\x1b[?25l\x1b[9;0]";
 const CLEAR = "\x1b[H\x1b[2J";
+const HOME = "\x1b[H";
+const CLEAR_BELOW = "\x1b[J";
 
 function seconds(v: string): number {
   const n = Number(v);
@@ -40,18 +41,17 @@ async function banner(opts: Options): Promise<void> {
   // The tty is opened here, so no getty (and no login prompt) is involved; O_NOCTTY
   // keeps keyboard signals (Ctrl-C) and hangups on tty1 from reaching this process.
   const out: NodeJS.WritableStream = opts.tty
-    ? new WriteStream(openSync(opts.tty, constants.O_RDWR | constants.O_NOCTTY))
+    ? createWriteStream(opts.tty, { fd: openSync(opts.tty, constants.O_RDWR | constants.O_NOCTTY) })
     : process.stdout;
   const isTty = Boolean(opts.tty) || process.stdout.isTTY;
   if (isTty) out.write(TTY_SETUP);
-  let last = "";
+  let first = true;
   const draw = async (): Promise<void> => {
     const text = renderBanner(await fetchBannerInput(opts.socket));
-    // Redraw when something other than the clock changed, or once a minute.
-    const key = text.replace(/Updated .*/, "");
-    if (key === last && new Date().getSeconds() >= opts.interval) return;
-    last = key;
-    out.write(isTty ? `${CLEAR}${text}` : text);
+    if (!isTty) return void out.write(text);
+    // Overwrite in place (every line is full width), then clear what is below: no flicker.
+    out.write(`${first ? CLEAR : HOME}${text}${CLEAR_BELOW}`);
+    first = false;
   };
   for (;;) {
     await draw();
