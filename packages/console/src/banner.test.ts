@@ -46,10 +46,10 @@ describe("tty1 banner", () => {
     const ls = assertBox(renderBanner({ health: health(), summary: summary(), now: NOW }));
     const text = ls.join("\n");
     assert.match(ls[1] ?? "", /^║ +QUANTIX-OS v1\.0\.0 +║$/);
-    assert.match(text, /║   Node:     quantix-01 +║/);
-    assert.match(text, /║   Status:   Healthy +║/);
-    assert.match(text, /║   IP:       192\.168\.1\.100 \(DHCP\) +║/);
-    assert.match(text, /║   Management URL: https:\/\/192\.168\.1\.100:8443 +║/);
+    assert.match(text, /║ {3}Node: {5}quantix-01 +║/);
+    assert.match(text, /║ {3}Status: {3}Healthy +║/);
+    assert.match(text, /║ {3}IP: {7}192\.168\.1\.100 \(DHCP\) +║/);
+    assert.match(text, /║ {3}Management URL: https:\/\/192\.168\.1\.100:8443 +║/);
     assert.ok(text.includes("57:36:C0:09:F0:C3:03:10:74:4B:5B:68:16:C6:40:07"));
     assert.ok(text.includes("55:A3:64:3A:B1:8A:6D:C1:26:E6:8D:D9:9F:7B:20:A9"));
     assert.match(text, /Updated 2026-11-26 02:17:27 UTC/);
@@ -58,20 +58,20 @@ describe("tty1 banner", () => {
   it("Degraded names the failing components and cuts long details to fit", () => {
     const ls = assertBox(renderBanner({ health: health(["ovs", "config"]), summary: summary({ management: { interface: "eth0", mode: "static", address: "10.0.0.5", url: "https://10.0.0.5:8443" } }), now: NOW }));
     const text = ls.join("\n");
-    assert.match(text, /Status:   Degraded: ovs, config +║/);
+    assert.match(text, /Status: {3}Degraded: ovs, config +║/);
     assert.match(text, /! ovs: ovs is broken: x+…║/);
-    assert.match(text, /IP:       10\.0\.0\.5 \(static\)/);
+    assert.match(text, /IP: {7}10\.0\.0\.5 \(static\)/);
   });
 
   it("Not Configured before first boot has finished", () => {
     const text = renderBanner({ health: health(), summary: summary({ configured: false }), now: NOW });
-    assert.match(text, /Status:   Not Configured +║/);
+    assert.match(text, /Status: {3}Not Configured +║/);
   });
 
   it("qx-node unreachable: still a full box, saying why", () => {
     const ls = assertBox(renderBanner({ health: null, summary: null, error: "qx-node is not answering on /run/quantix/qx-node.sock: no such socket", now: NOW }));
     const text = ls.join("\n");
-    assert.match(text, /Status:   Starting \(qx-node is not answering yet\)/);
+    assert.match(text, /Status: {3}Starting \(qx-node is not answering yet\)/);
     assert.match(text, /! qx-node is not answering on \/run\/quantix\/qx-node\.sock: no such socket/);
     assert.match(ls[1] ?? "", /QUANTIX-OS +║$/);
   });

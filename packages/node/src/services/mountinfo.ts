@@ -12,7 +12,7 @@ export interface MountEntry {
 }
 
 /** Undoes the kernel's octal escapes (`\040` for a space). */
-function unescape(s: string): string {
+function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 
@@ -24,10 +24,10 @@ export function parseMountinfo(text: string): MountEntry[] {
     const dash = parts.indexOf("-");
     if (dash < 6 || parts.length < dash + 3) continue;
     out.push({
-      mountPoint: unescape(parts[4] ?? ""),
+      mountPoint: unescapeOctal(parts[4] ?? ""),
       options: (parts[5] ?? "").split(","),
       fsType: parts[dash + 1] ?? "",
-      source: unescape(parts[dash + 2] ?? ""),
+      source: unescapeOctal(parts[dash + 2] ?? ""),
     });
   }
   return out;
