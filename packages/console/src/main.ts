@@ -8,11 +8,11 @@
  *   qx-console --banner --once                  print once to stdout (tests)
  */
 import { constants, createWriteStream, openSync } from "node:fs";
+import { DEFAULT_SOCKET } from "@quantix/node/client";
 import { Command, InvalidArgumentError } from "commander";
 import { renderBanner } from "./banner.ts";
 import { fetchBannerInput } from "./fetch-state.ts";
 
-const DEFAULT_SOCKET = "/run/quantix/qx-node.sock";
 /** Linux console: home + clear, hide the cursor, no screen blanking. */
 const TTY_SETUP = "\x1b[?25l\x1b[9;0]";
 const CLEAR = "\x1b[H\x1b[2J";

@@ -11,6 +11,9 @@
 import { request } from "node:http";
 import { QxError } from "@quantix/core/errors"; // not the index: keeps qx-console's bundle small
 
+/** Where qx-node listens for local tools (root only, mode 0600). */
+export const DEFAULT_SOCKET = "/run/quantix/qx-node.sock";
+
 /** qx-node did not answer on its socket (not running, or stuck). */
 export class NodeUnreachableError extends QxError {
   override name = "NodeUnreachableError";

@@ -26,7 +26,7 @@ import { ensureCertificate, type NodeCertificate } from "./services/certificate.
 import { loadConfigInForce } from "./services/config.ts";
 import { createHealthService, type HealthOptions } from "./services/health.ts";
 
-export const DEFAULT_SOCKET = "/run/quantix/qx-node.sock";
+export { DEFAULT_SOCKET } from "./client.ts";
 
 export interface ServeOptions {
   readonly ctx: NodeContext;
