@@ -12,6 +12,10 @@ import { build } from "esbuild";
 export const TOOLS = {
   "packages/node/src/main.ts": "qx-node",
   "packages/console/src/main.ts": "qx-console",
+  "packages/installer/src/cli/qx-firstboot.ts": "qx-firstboot",
+  "packages/installer/src/cli/qx-install.ts": "qx-install",
+  "packages/node/src/cli/qx-netconf.ts": "qx-netconf",
+  "packages/node/src/cli/qx-datamount.ts": "qx-datamount",
 };
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");
