@@ -303,6 +303,44 @@ normalize_tree() {
 	rm -f "$root/var/cache/ldconfig/aux-cache"
 }
 
+# compile_hwdb ROOT — rebuild hwdb.bin from the hwdb.d sources prune.conf left, drop them.
+compile_hwdb() {
+	local root=$1
+	[ -d "$root/usr/lib/udev/hwdb.d" ] || return 0
+	mount -t proc proc "$root/proc"   # systemd-hwdb writes through /proc/self/fd
+	on_exit umount -l "$root/proc"
+	run_chroot "$root" systemd-hwdb update --usr --strict
+	umount "$root/proc"
+	rm -rf "$root/usr/lib/udev/hwdb.d" "$root/etc/udev/hwdb.bin"
+}
+
+# check_libraries ROOT — every shared library an ELF file needs is still in the tree
+# (the safety net for the library pruning of prune.conf).
+check_libraries() {
+	local root=$1 missing
+	missing=$(cd "$root" && find usr etc -xdev -type f \( -perm -u+x -o -name '*.so*' \) -print0 |
+		{ xargs -0 readelf -d 2>/dev/null || true; } | awk '
+			NR == FNR { have[$0] = 1; next }
+			/^File: / { f = $2; next }
+			/\(NEEDED\)/ { lib = $NF; gsub(/[][]/, "", lib); if (!(lib in have)) miss[lib] = miss[lib] " " f }
+			END { for (l in miss) printf "  %s (needed by%s)\n", l, substr(miss[l], 1, 200) }' \
+			<(find usr/lib usr/lib64 -xdev \( -type f -o -type l \) -printf '%f\n' 2>/dev/null) -)
+	[ -z "$missing" ] || { printf '%s\n' "$missing" >&2; die "pruning removed libraries that are still needed"; }
+}
+
+# check_interpreters ROOT — no script left whose interpreter was pruned (Perl, Python).
+check_interpreters() {
+	local root=$1 bad
+	bad=$(cd "$root" && find usr/bin usr/sbin usr/lib usr/share etc -xdev -type f -perm -u+x -size -2M -print0 |
+		{ xargs -0 awk 'FNR == 1 { if ($0 ~ /^#!/) { line = $0; sub(/^#! */, "", line); n = split(line, w, " ");
+			i = w[1]; if (i ~ /\/env$/) { i = w[2]; if (i == "-S") i = w[3]; if (i !~ /^\//) i = "/usr/bin/" i }
+			print i, FILENAME }; nextfile }' 2>/dev/null || true; } |
+		while read -r interp file; do
+			[ -e "$root$interp" ] || [ -L "$root$interp" ] || printf '  /%s (#!%s)\n' "$file" "$interp"
+		done)
+	[ -z "$bad" ] || { printf '%s\n' "$bad" >&2; die "scripts whose interpreter is not in the image (add them to prune.conf)"; }
+}
+
 check_hardening() {
 	local root=$1 bad=()
 	for p in usr/bin/apt usr/bin/apt-get usr/bin/dpkg var/lib/dpkg var/lib/apt var/cache/apt usr/share/doc usr/share/man; do
@@ -353,7 +391,10 @@ main() {
 	step configure_services configure_services "$work"
 	step write_release write_release "$work"
 	step prune_files prune_files "$work"
+	step compile_hwdb compile_hwdb "$work"
 	step normalize_tree normalize_tree "$work"
+	step check_libraries check_libraries "$work"
+	step check_interpreters check_interpreters "$work"
 	step check_hardening check_hardening "$work"
 	step install_tree install_tree "$work" "$out"
 	log "root tree: $out ($(du -sm "$out" | cut -f1) MiB, kernel /boot/vmlinuz-$KVER)"
