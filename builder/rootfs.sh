@@ -275,15 +275,25 @@ configure_services() {
 	log "enabled: $(find "$root/etc/runlevels" -mindepth 2 -printf '%P ' 2>/dev/null)"
 }
 
-# prune_files ROOT — delete every glob of prune.conf (paths relative to ROOT).
+# prune_files ROOT — delete every glob of prune.conf (paths relative to ROOT);
+# a "!glob" line keeps the files it matches from any deletion glob.
 prune_files() {
-	local root=$1 pattern
-	shopt -s nullglob globstar dotglob
+	local root=$1 pattern path k keep=() del=()
 	while read -r pattern; do
 		pattern=${pattern#/}
-		# shellcheck disable=SC2086  # the pattern is a glob on purpose
-		for path in "$root"/$pattern; do rm -rf -- "$path"; done
+		if [[ $pattern == '!'* ]]; then keep+=("$root/${pattern#!}"); else del+=("$pattern"); fi
 	done < <(conf_lines "$QX_PROFILE_DIR/prune.conf")
+	shopt -s nullglob globstar dotglob
+	for pattern in "${del[@]}"; do
+		# shellcheck disable=SC2086  # the pattern is a glob on purpose
+		for path in "$root"/$pattern; do
+			for k in "${keep[@]}"; do
+				# shellcheck disable=SC2053  # glob match on purpose
+				[[ $path == $k ]] && continue 2
+			done
+			rm -rf -- "$path"
+		done
+	done
 	shopt -u nullglob globstar dotglob
 }
 
