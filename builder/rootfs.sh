@@ -264,7 +264,7 @@ write_release() {
 configure_services() {
 	local root=$1 svc
 	mkdir -p "$root/var/log/libvirt/qemu" "$root/var/log/openvswitch" \
-		"$root/var/lib/libvirt/qemu" "$root/var/run/openvswitch" "$root/etc/openvswitch"
+		"$root/var/lib/libvirt/qemu" "$root/etc/openvswitch"
 	for svc in $(conf_get RC_REMOVE ""); do
 		find "$root/etc/runlevels" "$root"/etc/rc?.d -name "$svc" -o -name "[SK][0-9][0-9]$svc" 2>/dev/null |
 			xargs -r rm -f
