@@ -4,8 +4,9 @@
 #
 # The tree is built in OUT_DIR.work and moved to OUT_DIR only on success; a previous
 # OUT_DIR stays untouched on failure. The fully installed, unpruned base is cached as
-# $QX_CACHE/base/<key>.tar.zst (key: suite + packages.conf + this script), so a warm
-# build only unpacks it and prunes. Downloaded .debs are cached in $QX_CACHE too.
+# $QX_CACHE/base/SUITE-KEY.tar.zst (KEY: suite, packages.conf and the install code of
+# this script), so a warm build only unpacks it and prunes. Downloaded .debs are
+# cached in $QX_CACHE/debs (debootstrap) and $QX_CACHE/apt-archives (apt).
 #
 # Environment: VERSION, SOURCE_DATE_EPOCH, QX_CACHE, QX_MIRROR, QX_SUITE.
 . "$(dirname "$0")/lib.sh"
@@ -98,11 +99,13 @@ check_no_systemd() {
 		die "the systemd package got installed; check packages.conf dependencies"
 }
 
+# finish_chroot ROOT — unmount, drop the build-only bits. No "apt-get clean": the
+# archives directory is the .deb cache bind-mounted from QX_CACHE.
 finish_chroot() {
 	local root=$1
-	run_chroot "$root" apt-get clean
 	rm -f "$root/usr/sbin/policy-rc.d"
 	umount_under "$root"
+	rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/*.bin
 }
 
 save_base() {
