@@ -172,7 +172,8 @@ module_index() {
 		awk '{ n = $0; sub(/.*\//, "", n); sub(/\.ko(\..*)?$/, "", n); gsub(/-/, "_", n); print n, $0 }'
 }
 
-# prune_modules ROOT KVER — keep modules.conf entries plus their dependencies.
+# prune_modules ROOT KVER — keep modules.conf entries plus their dependencies
+# (a name built into the kernel is accepted; a name the kernel lacks stops the build).
 prune_modules() {
 	local root=$1 kver=$2 mdir entry name unknown=() total kept
 	mdir=$root/lib/modules/$kver
@@ -188,7 +189,8 @@ prune_modules() {
 				$2 ~ re { print $2; n++ } END { exit n == 0 }' "$index" >>"$keep" || unknown+=("$entry")
 		else
 			name=${entry//-/_}
-			awk -v n="$name" '$1 == n { print $2; f = 1 } END { exit !f }' "$index" >>"$keep" || unknown+=("$entry")
+			awk -v n="$name" '$1 == n { print $2; f = 1 } END { exit !f }' "$index" >>"$keep" ||
+				is_builtin "$mdir" "$name" || unknown+=("$entry")
 		fi
 	done < <(conf_lines "$QX_PROFILE_DIR/modules.conf")
 	[ ${#unknown[@]} -eq 0 ] || die "modules.conf names modules not in kernel $kver: ${unknown[*]}"
@@ -214,6 +216,12 @@ prune_modules() {
 	kept=$(find "$mdir/kernel" -name '*.ko*' | wc -l)
 	log "kernel modules: kept $kept of $total"
 	run_chroot "$root" depmod -a "$kver"
+}
+
+# is_builtin MDIR NAME — NAME is built into the kernel (modules.builtin): nothing to keep.
+is_builtin() {
+	sed -e 's|.*/||' -e 's|\.ko$||' -e 's|-|_|g' "$1/modules.builtin" | grep -qx "$2" &&
+		log "module $2 is built into the kernel"
 }
 
 # softdeps_of MDIR KEEPFILE INDEX — module paths named as pre:/post: softdeps of kept modules.
