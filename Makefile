@@ -14,8 +14,8 @@ export VERSION
 export QX_CACHE ?= /var/cache/quantix-os
 export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 
-BUILD    := build
-OUT      := output
+BUILD    ?= build
+OUT      ?= output
 ROOTFS   := $(BUILD)/rootfs
 GEN      := $(BUILD)/gen-overlay-$(VERSION)
 INITRD   := $(BUILD)/initramfs.img

@@ -168,6 +168,8 @@ make_stage() {
 	install_modules "$moddir" "$stage"
 	install -m 0755 "$INIT" "$stage/init"
 	install -m 0644 "$CONF" "$stage/etc/quantix/mkinitfs.conf"
+	# GPT names and ISO paths from packages/core: the init repeats none of them.
+	npx --no-install tsx "$HERE/../packages/core/src/cli/qx-layout.ts" --shell >"$stage/etc/quantix/layout.env"
 }
 
 # pack STAGE OUT: reproducible newc cpio, compressed.

@@ -24,6 +24,8 @@ pick_busybox() {
 }
 
 WORK=$(mktemp -d /tmp/qx-initramfs-test.XXXXXX)
+# The layout (GPT names, ISO path) as the builder puts it into the initramfs.
+npx --no-install tsx "$(dirname "$0")/../../packages/core/src/cli/qx-layout.ts" --shell >"$WORK/layout.env"
 trap 'rm -rf "$WORK"' EXIT
 
 # --- fixtures ----------------------------------------------------------------
@@ -68,7 +70,8 @@ new_root() {
 	echo "12.34 1.00" >"$R/proc/uptime"
 	: >"$R/proc/sys/kernel/modprobe"
 	cp "$HERE/../../profiles/quantix/mkinitfs.conf" "$R/etc/quantix/mkinitfs.conf"
-	echo "QX_DEVICE_TIMEOUT=1" >"$R/etc/quantix/layout.env"
+	cat "$WORK/layout.env" >"$R/etc/quantix/layout.env"
+	echo "QX_DEVICE_TIMEOUT=1" >>"$R/etc/quantix/layout.env"
 	add_disk vda
 	add_part vda1 QX_EFI /dev/null
 	add_part vda2 QX_SYSTEM_A "$WORK/slot.img"
