@@ -16,6 +16,7 @@ export const TOOLS = {
   "packages/installer/src/cli/qx-install.ts": "qx-install",
   "packages/node/src/cli/qx-netconf.ts": "qx-netconf",
   "packages/node/src/cli/qx-datamount.ts": "qx-datamount",
+  "packages/update/src/cli/qx-update.ts": "qx-update",
 };
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..");

@@ -1,0 +1,66 @@
+/**
+ * @module esp
+ * Access to the EFI system partition, where the two-copy GRUB environment lives.
+ * On a node the partition (found by its GPT name) is mounted as vfat on
+ * `/run/quantix/esp` only for the duration of one read or write; in tests a plain
+ * directory stands in for it.
+ *
+ * @example
+ * ```ts
+ * const esp = mountedEsp();
+ * const env = await esp.use((root) => readBootEnv(root));
+ * ```
+ */
+import { promises as fs } from "node:fs";
+import { partition, run } from "@quantix/core";
+import { findPartitionByName } from "./devices.ts";
+import { EspError } from "./errors.ts";
+
+/** Where the ESP is mounted while qx-update works with it. */
+export const ESP_MOUNTPOINT = "/run/quantix/esp";
+
+export interface EspAccess {
+  /** Runs `fn` with the ESP's root directory available, then releases it. */
+  use<T>(fn: (root: string) => Promise<T>): Promise<T>;
+}
+
+/** A directory laid out like the ESP (tests, or an ESP someone else mounted). */
+export function dirEsp(root: string): EspAccess {
+  return { use: (fn) => fn(root) };
+}
+
+/** The node's ESP: mounted vfat on {@link ESP_MOUNTPOINT} around each use, unmounted after. */
+export function mountedEsp(options: { mountpoint?: string; device?: () => Promise<string> } = {}): EspAccess {
+  const mountpoint = options.mountpoint ?? ESP_MOUNTPOINT;
+  const device = options.device ?? (() => findPartitionByName(partition("efi").gptName));
+  let queue: Promise<unknown> = Promise.resolve();
+  const once = async <T>(fn: (root: string) => Promise<T>): Promise<T> => {
+    const dev = await device();
+    await fs.mkdir(mountpoint, { recursive: true });
+    // A mount left over by a killed run is reused (and unmounted below).
+    const mounts = await fs.readFile("/proc/mounts", "utf8").catch(() => "");
+    const already = mounts.split("\n").some((l) => l.split(" ")[1] === mountpoint);
+    if (!already) {
+      try {
+        await run("mount", ["-t", partition("efi").filesystem, "-o", "rw,noatime,flush", dev, mountpoint]);
+      } catch (e) {
+        throw new EspError(`cannot mount the ESP ${dev} on ${mountpoint}`, { cause: e, hint: "is the vfat module available?" });
+      }
+    }
+    try {
+      return await fn(mountpoint);
+    } finally {
+      await run("sync", ["-f", mountpoint], { allowFailure: true }).catch(() => undefined);
+      const r = await run("umount", [mountpoint], { allowFailure: true }).catch((e: Error) => ({ exitCode: 1, stderr: e.message }));
+      if (r.exitCode !== 0) process.stderr.write(`qx-update: warning: cannot unmount ${mountpoint}: ${r.stderr.trim()}\n`);
+    }
+  };
+  return {
+    use<T>(fn: (root: string) => Promise<T>): Promise<T> {
+      // One mount at a time: uses are serialised.
+      const p = queue.then(() => once(fn));
+      queue = p.catch(() => undefined);
+      return p;
+    },
+  };
+}
