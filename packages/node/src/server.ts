@@ -6,6 +6,11 @@
  *
  * Start-up is a list of named phases so a failure says which one broke.
  *
+ * Every `/api/v1` route but health and login needs a credential on HTTPS (see
+ * services/auth); the unix socket is root-only and its caller is trusted as admin.
+ * Request bodies are JSON up to {@link BODY_LIMIT} bytes, except the streamed update
+ * image. Errors answer `{ error, message, field? }`; a 5xx never carries internals.
+ *
  * @example
  * ```ts
  * const srv = await startServer({ ctx: nodeContext(), port: 8443, socketPath: "/run/quantix/qx-node.sock", logger });
@@ -14,17 +19,40 @@
  */
 import { promises as fs } from "node:fs";
 import { connect } from "node:net";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { configPaths, QxError } from "@quantix/core";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from "fastify";
+import { ConfigError, ExecError } from "@quantix/core";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { authRoutes } from "./api/auth.ts";
 import { certificateRoutes } from "./api/certificate.ts";
 import { consoleRoutes } from "./api/console.ts";
 import { healthRoutes } from "./api/health.ts";
+import { HttpError, RateLimitError, ValidationError } from "./api/http-errors.ts";
+import { logsRoutes } from "./api/logs.ts";
+import { networkRoutes } from "./api/network.ts";
+import { nodeRoutes } from "./api/node.ts";
+import { openApiRoutes } from "./api/openapi.ts";
+import { powerRoutes } from "./api/power.ts";
+import type { Api, Principal } from "./api/route.ts";
+import { servicesRoutes } from "./api/services.ts";
+import { updateRoutes } from "./api/update.ts";
+import { webRoutes } from "./api/web.ts";
 import type { NodeContext } from "./context.ts";
 import { hostIpv4Addresses } from "./services/addresses.ts";
+import { type AuthService, createAuthService } from "./services/auth.ts";
 import { ensureCertificate, type NodeCertificate } from "./services/certificate.ts";
 import { loadConfigInForce } from "./services/config.ts";
 import { createHealthService, type HealthOptions } from "./services/health.ts";
+import { ensureAdminPassword } from "./services/initial-password.ts";
+import { nodeLogs } from "./services/logs.ts";
+import { NodeInfoCache, readNodeInfo } from "./services/node-info.ts";
+import { type NetworkApplier, NetworkTrial, qxNetconf } from "./services/network-try.ts";
+import { type PowerControl, power } from "./services/power.ts";
+import type { LimiterSettings } from "./services/rate-limit.ts";
+import { systemServices } from "./services/system-services.ts";
+import { type UpdateBackend, updateUnavailable } from "./services/update-port.ts";
+import { readVersion } from "./services/version.ts";
+import { loadWebAssets, type WebAssets } from "./web-assets.ts";
 
 export { DEFAULT_SOCKET } from "./client.ts";
 
@@ -37,13 +65,34 @@ export interface ServeOptions {
   readonly socketPath: string;
   readonly logger: FastifyBaseLogger;
   readonly health?: HealthOptions;
+  /** The updater (default: 501 until packages/update is wired in). */
+  readonly update?: UpdateBackend;
+  /** Applies network.yaml (default: qx-netconf's library). */
+  readonly network?: NetworkApplier;
+  /** Try-mode deadline in ms (default 120 s). */
+  readonly networkTryMs?: number;
+  readonly power?: PowerControl;
+  /** The web UI's files; null serves none (default: built from packages/web). */
+  readonly web?: WebAssets | null;
+  /** scrypt cost of new password hashes (tests lower it). */
+  readonly passwordCost?: { logN: number; r: number; p: number };
+  readonly loginLimit?: LimiterSettings;
+  /** Shows the initial admin password on the console (default: ROOT/dev/console). */
+  readonly announce?: (text: string) => Promise<void>;
+  /** Poll interval of log follows (tests shorten it). */
+  readonly logPollMs?: number;
 }
+
+/** Largest JSON request body, in bytes (the update image is streamed and exempt). */
+export const BODY_LIMIT = 64 * 1024;
 
 export interface RunningServer {
   /** The HTTPS port actually bound. */
   readonly port: number;
   readonly socketPath: string;
   readonly certificate: NodeCertificate;
+  readonly auth: AuthService;
+  readonly trial: NetworkTrial;
   /** Stops both listeners, letting requests in flight finish. */
   close(): Promise<void>;
 }
@@ -92,6 +141,43 @@ function socketInUse(path: string): Promise<boolean> {
   });
 }
 
+/** `{ error, message, field? }` for every failure; 5xx answers name no internals. */
+function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | Error, req, reply) => {
+    if (err instanceof HttpError) {
+      if (err instanceof RateLimitError) reply.header("retry-after", String(err.retryAfterSeconds));
+      const field = err instanceof ValidationError ? err.field : undefined;
+      const issues = err instanceof ValidationError && err.issues.length > 1 ? err.issues.slice(0, 20) : undefined;
+      return reply.code(err.status).send({ error: err.code, message: err.message, field, issues });
+    }
+    if (err instanceof ConfigError) return reply.code(409).send({ error: err.code, message: err.message, field: err.fieldPath ?? undefined });
+    if (err instanceof ExecError) {
+      req.log.warn({ err }, "system command failed");
+      return reply.code(502).send({ error: err.code, message: err.message });
+    }
+    const status = (err as FastifyError).statusCode;
+    if (status !== undefined && status >= 400 && status < 500) {
+      return reply.code(status).send({ error: (err as FastifyError).code ?? "BAD_REQUEST", message: err.message.slice(0, 300) });
+    }
+    req.log.error({ err }, "request failed");
+    return reply.code(500).send({ error: "INTERNAL", message: "internal error (details in /var/log/quantix/qx-node.log)" });
+  });
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: "NOT_FOUND", message: `no route ${req.method} ${req.url.split("?")[0]?.slice(0, 200)}` }),
+  );
+}
+
+/** Headers every HTTPS answer carries; API answers are never cached. */
+function installSecurityHeaders(app: FastifyInstance): void {
+  app.addHook("onSend", async (req, reply, payload) => {
+    reply.header("strict-transport-security", "max-age=31536000");
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "no-referrer");
+    if (req.url.startsWith("/api/")) reply.header("cache-control", "no-store");
+    return payload;
+  });
+}
+
 /** Listens on a unix socket that only root (the owner) can connect to. */
 async function listenUnix(app: FastifyInstance, path: string): Promise<void> {
   await fs.mkdir(dirname(path), { recursive: true, mode: 0o755 });
@@ -124,19 +210,64 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     certificate.generated ? "generated a new TLS certificate" : "using the stored TLS certificate",
   );
   const health = createHealthService(ctx, o.health);
-
-  const tls = Fastify({
-    https: { key: certificate.keyPem, cert: certificate.certPem },
-    loggerInstance: logger,
-    logController: new QuietLogController(),
+  const auth = await phase("loading the admin account and API tokens", async () => {
+    const a = await createAuthService({
+      dir: join(configPaths(ctx.root).dir, "auth"),
+      now: ctx.now,
+      ...(o.passwordCost ? { cost: o.passwordCost } : {}),
+      ...(o.loginLimit ? { limit: o.loginLimit } : {}),
+    });
+    const initial = await ensureAdminPassword(a.store, { root: ctx.root, ...(o.announce ? { announce: o.announce } : {}) });
+    if (initial.created) logger.warn({ file: initial.file }, "no admin password was set: made a random one (shown on the console and in the file)");
+    return a;
   });
-  const local = Fastify({ loggerInstance: logger, logController: new QuietLogController() });
+  const web = o.web !== undefined ? o.web : await phase("building the web UI", () => loadWebAssets());
+  const applier = o.network ?? qxNetconf(ctx.root);
+  const trial = new NetworkTrial({
+    root: ctx.root,
+    applier,
+    log: (msg, fields) => logger.warn(fields ?? {}, msg),
+    ...(o.networkTryMs !== undefined ? { timeoutMs: o.networkTryMs } : {}),
+    now: ctx.now,
+  });
+  await phase("resuming a network change on trial", () => trial.resume());
   const server = { port: o.port, certificate };
-  for (const app of [tls, local] as FastifyInstance[]) {
+  const nodeInfo = new NodeInfoCache(() => readNodeInfo(ctx, certificate), ctx.now);
+  const services = systemServices(ctx);
+  const logs = nodeLogs(ctx.root, o.logPollMs !== undefined ? { pollMs: o.logPollMs } : {});
+  const control = o.power ?? power(ctx, { log: (m) => logger.error(m) });
+  const update = o.update ?? updateUnavailable;
+  let version = "unknown";
+  await readVersion(ctx.root).then((v) => {
+    version = v ?? version;
+  }, () => undefined);
+
+  const fastifyOptions = { loggerInstance: logger, logController: new QuietLogController(), bodyLimit: BODY_LIMIT };
+  const tls = Fastify({ ...fastifyOptions, https: { key: certificate.keyPem, cert: certificate.certPem } });
+  const local = Fastify(fastifyOptions);
+  const LOCAL: Principal = { kind: "local", scope: "admin", id: "root" };
+  const apis: { api: Api; local: boolean }[] = [
+    { api: { app: tls as FastifyInstance, authenticate: (req) => auth.principalFor(req.headers.authorization), routes: [] }, local: false },
+    { api: { app: local as FastifyInstance, authenticate: () => LOCAL, routes: [] }, local: true },
+  ];
+  for (const { api, local: isLocal } of apis) {
+    const app = api.app;
+    installErrorHandling(app);
     healthRoutes(app, health);
-    certificateRoutes(app, certificate);
+    api.routes.push({ method: "GET", url: "/api/v1/health", scope: "public", tag: "node", summary: "Health of the node: 200 healthy, 503 degraded (naming the failing components)", errors: { 503: "degraded" } });
+    certificateRoutes(api, certificate);
+    authRoutes(api, auth, { root: ctx.root, local: isLocal });
+    nodeRoutes(api, ctx, nodeInfo);
+    networkRoutes(api, { root: ctx.root, trial, applier, local: isLocal });
+    servicesRoutes(api, services);
+    logsRoutes(api, logs);
+    updateRoutes(api, update);
+    powerRoutes(api, ctx, control);
+    openApiRoutes(api, () => version);
   }
-  consoleRoutes(local, ctx, server);
+  installSecurityHeaders(tls as FastifyInstance);
+  if (web) webRoutes(tls as FastifyInstance, web);
+  consoleRoutes(local as FastifyInstance, ctx, server);
 
   await phase(`listening on ${o.host ?? "0.0.0.0"}:${o.port} (HTTPS)`, () =>
     tls.listen({ host: o.host ?? "0.0.0.0", port: o.port }),
@@ -144,8 +275,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const address = tls.server.address();
   server.port = typeof address === "object" && address ? address.port : o.port;
   try {
-    await phase(`listening on ${o.socketPath}`, () => listenUnix(local, o.socketPath));
+    await phase(`listening on ${o.socketPath}`, () => listenUnix(local as FastifyInstance, o.socketPath));
   } catch (e) {
+    trial.close();
     await tls.close();
     throw e;
   }
@@ -155,7 +287,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     port: server.port,
     socketPath: o.socketPath,
     certificate,
+    auth,
+    trial,
     async close() {
+      trial.close();
       await Promise.allSettled([tls.close(), local.close()]);
       await fs.rm(o.socketPath, { force: true });
     },
