@@ -1,0 +1,243 @@
+/**
+ * VM tier, qx-update (one VM, boots shared by the scenarios; TCG ≈ 2 min a boot):
+ *  1. bad images refused in the guest (same version, unsigned), boot env untouched;
+ *  2. power cut #1 at a random point of an A→B install → boots a good slot;
+ *  3. A→B update, torn primary GRUB env (half a block), reboot → B on trial from the
+ *     backup copy, health gate marks it good, env repaired; `status` shows it;
+ *  4. B→A update, power cut #2 at a random point of the first trial boot → the next
+ *     boot continues the trial and marks A good;
+ *  5. power cut #3 at a random point of installing a kernel-panic image (max_tries 1)
+ *     → the slot never boots, GRUB gives it up → back on A, status says
+ *     "boot did not complete";
+ *  6. a slot whose health check fails (node.yaml made invalid, health_timeout 60)
+ *     → marked bad "health:config", reboot → back on A, status says why.
+ *
+ * Needs QX_DISK (version V in slot A), QX_SQUASHFS (V, signed) and QX_SQUASHFS_NEXT
+ * (V-next, signed, .sha256/.sig beside it), all built with the same signing key.
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Vm } from "./lib/qemu.ts";
+import { brokenImage, imageVersion, MOUNT_MEDIA, mediaIso } from "./lib/update-media.ts";
+
+const DISK = process.env.QX_DISK;
+const BASE = process.env.QX_SQUASHFS;
+const NEXT = process.env.QX_SQUASHFS_NEXT;
+const BOOT = 300_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+
+interface SlotView {
+  slot: "A" | "B";
+  status: string;
+  tries: number;
+  version: string | null;
+  reason: string | null;
+}
+interface Status {
+  booted: "A" | "B" | null;
+  trying: boolean;
+  runningVersion: string;
+  nextBoot: "A" | "B";
+  slots: SlotView[];
+  env: { source: string; problems: string[] };
+  lastRollback: { slot: string; reason: string; why: string } | null;
+}
+
+describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
+  let vm: Vm;
+  let work: string;
+  let passed = true;
+  let base: string;
+  let next: string;
+  const timing: Record<string, number> = {};
+  before(async () => {
+    assert.ok(DISK && BASE && NEXT, "QX_DISK, QX_SQUASHFS and QX_SQUASHFS_NEXT must be set (make vm-test)");
+    base = imageVersion(BASE);
+    next = imageVersion(NEXT);
+    assert.notEqual(base, next);
+    work = mkdtempSync(join(tmpdir(), "qx-vm-update-media-"));
+    const panic = brokenImage(NEXT, `${next}-panic`, "panic", work);
+    const iso = mediaIso({ "base.squashfs": BASE, "next.squashfs": NEXT, "panic.squashfs": panic }, work);
+    vm = await Vm.start({ name: "update", disk: DISK, iso, watchdog: true });
+    process.stdout.write(`# VM run dir ${vm.runDir} (accel ${vm.accel}); ${base} → ${next}\n`);
+  });
+  after(async () => {
+    await vm?.stop();
+    process.stdout.write(`# timings (s): ${JSON.stringify(timing)}\n`);
+    if (passed) {
+      vm?.cleanup();
+      rmSync(work, { recursive: true, force: true });
+    } else process.stdout.write(`# VM logs kept: ${vm?.serialLog}\n`);
+  });
+  const step = (name: string, f: () => Promise<void>) =>
+    it(name, async () => {
+      try {
+        await f();
+      } catch (e) {
+        passed = false;
+        throw e;
+      }
+    });
+
+  const status = async (): Promise<Status> => JSON.parse(await vm.agent.check("qx-update status --json")) as Status;
+  const slot = (s: Status, n: "A" | "B") => s.slots.find((x) => x.slot === n) as SlotView;
+  const up = async () => {
+    await vm.waitHealth(BOOT);
+    await vm.agent.waitReady(60_000);
+    await vm.agent.check(MOUNT_MEDIA);
+  };
+  /** Waits until the booted slot is good (boot-check ran), returns the status. */
+  const settled = async (timeoutMs = 420_000): Promise<Status> => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const s = await status().catch(() => null);
+      if (s?.booted && slot(s, s.booted).status === "good") return s;
+      if (Date.now() > deadline) throw new Error(`booted slot never good: ${JSON.stringify(s)}`);
+      await sleep(5000);
+    }
+  };
+  const reboot = async () => {
+    vm.mark();
+    await vm.agent.sh("(sleep 1; reboot) >/dev/null 2>&1 &");
+  };
+  /** Starts an install in the background; resolves at once. */
+  const startInstall = (file: string) => vm.agent.check(`(qx-update --image /mnt/upd/${file} >/tmp/qx-update.out 2>&1; echo "exit $?" >>/tmp/qx-update.out) >/dev/null 2>&1 &`);
+  const install = async (file: string) => {
+    const t0 = Date.now();
+    const out = await vm.agent.sh(`qx-update --image /mnt/upd/${file} --json`, 600_000);
+    assert.equal(out.exitCode, 0, out.stderr);
+    return { result: JSON.parse(out.stdout) as { slot: string; version: string }, seconds: (Date.now() - t0) / 1000 };
+  };
+
+  step("boots A; bad images are refused in the guest with the boot env untouched", async () => {
+    await up();
+    const s0 = await settled();
+    assert.equal(s0.booted, "A");
+    const env0 = await vm.agent.check("qx-update status --json | grep -v '\"at\"'");
+    const same = await vm.agent.sh("qx-update --image /mnt/upd/base.squashfs");
+    assert.equal(same.exitCode, 3);
+    assert.match(same.stderr, /is the running version/);
+    const unsigned = await vm.agent.sh("cp /mnt/upd/next.squashfs /mnt/upd/next.squashfs.sha256 /tmp/ && qx-update --image /tmp/next.squashfs");
+    assert.equal(unsigned.exitCode, 3);
+    assert.match(unsigned.stderr, /not signed/);
+    await vm.agent.check("rm -f /tmp/next.squashfs*");
+    assert.equal(await vm.agent.check("qx-update status --json | grep -v '\"at\"'"), env0);
+  });
+
+  step("power cut #1 at a random point of an A→B install: boots a good slot", async () => {
+    await startInstall("next.squashfs");
+    const t = rand(3, 40);
+    await sleep(t * 1000);
+    await vm.reset();
+    await up();
+    const s = await settled();
+    process.stdout.write(`# cut #1 after ${t.toFixed(1)} s: booted ${s.booted} (${slot(s, "A").status}/${slot(s, "B").status})\n`);
+  });
+
+  step("A→B update, torn primary GRUB env: B boots on trial, is marked good, env repaired; status shows it", async () => {
+    let s = await status();
+    if (s.booted === "B") {
+      // Cut #1 landed after the switch: B came up and was marked good; go back to A first.
+      await vm.agent.check("qx-update rollback");
+      await reboot();
+      await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
+      await up();
+      s = await settled();
+    }
+    assert.equal(s.booted, "A");
+    const t0 = Date.now();
+    const { result, seconds } = await install("next.squashfs");
+    timing.install = seconds;
+    assert.equal(result.slot, "B");
+    s = await status();
+    assert.equal(slot(s, "B").status, "trying");
+    // A torn write of the first copy: half a block of garbage over its start.
+    await vm.agent.check(
+      "mkdir -p /run/qx-t && mount -t vfat /dev/disk/by-partlabel/QX_EFI /run/qx-t && dd if=/dev/urandom of=/run/qx-t/grub/grubenv bs=512 count=1 conv=notrunc,fsync 2>/dev/null && umount /run/qx-t",
+    );
+    s = await status();
+    assert.equal(s.env.source, "backup");
+    await reboot();
+    await vm.waitFor(/Quantix-OS: booting slot B/, BOOT);
+    await up();
+    s = await settled();
+    timing.updateToHealthy = (Date.now() - t0) / 1000;
+    assert.equal(s.booted, "B");
+    assert.equal(s.runningVersion, next);
+    assert.deepEqual(s.env.problems, []);
+    assert.equal(s.env.source, "primary");
+    assert.equal(slot(s, "A").status, "good");
+    const text = await vm.agent.check("qx-update status");
+    assert.match(text, new RegExp(`slot B: good {2}version ${next.replace(/\./g, "\\.")} {2}\\[booted, primary\\]`));
+    assert.match(await vm.agent.check("cat /quantix/update/history.json"), /env-repaired/);
+  });
+
+  step("B→A update; power cut #2 during the first trial boot: the trial continues and A is marked good", async () => {
+    const { result } = await install("base.squashfs");
+    assert.equal(result.slot, "A");
+    await reboot();
+    await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
+    const t = rand(5, 90);
+    await sleep(t * 1000);
+    await vm.reset();
+    await up();
+    const s = await settled();
+    process.stdout.write(`# cut #2 ${t.toFixed(1)} s into the trial boot: booted ${s.booted}\n`);
+    assert.equal(s.booted, "A");
+    assert.equal(s.runningVersion, base);
+    assert.equal(slot(s, "B").status, "good");
+  });
+
+  step("power cut #3 while installing a kernel-panic image; the broken slot is given up (boot did not complete)", async () => {
+    await vm.agent.check("grep -q '^update:' /quantix/node.yaml || printf 'update:\\n  health_timeout: 60\\n  max_tries: 1\\n' >> /quantix/node.yaml; sync");
+    await startInstall("panic.squashfs");
+    const t = rand(1, 6);
+    await sleep(t * 1000);
+    await vm.reset();
+    await up();
+    let s = await settled();
+    process.stdout.write(`# cut #3 ${t.toFixed(1)} s into the install: booted ${s.booted}, B ${slot(s, "B").status} (${slot(s, "B").reason})\n`);
+    assert.equal(s.booted, "A");
+    if (slot(s, "B").reason !== "boot-incomplete") {
+      await install("panic.squashfs");
+      const t0 = Date.now();
+      await reboot();
+      await vm.waitFor(/Quantix-OS: booting slot B/, BOOT);
+      await vm.waitFor(/Kernel panic/, BOOT);
+      await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
+      await up();
+      s = await settled();
+      timing.rollbackPanic = (Date.now() - t0) / 1000;
+    }
+    assert.equal(s.booted, "A");
+    assert.equal(slot(s, "B").status, "bad");
+    assert.equal(slot(s, "B").reason, "boot-incomplete");
+    assert.match(s.lastRollback?.why ?? "", /boot did not complete/);
+  });
+
+  step("a slot failing its health check (config) is marked bad with the reason and rolled back", async () => {
+    // Settings are read once while node.yaml is valid (kept as its last-good copy), then it is broken.
+    await vm.agent.check("qx-update verify /mnt/upd/next.squashfs >/dev/null");
+    await install("next.squashfs");
+    await vm.agent.check("echo 'bogus_key: 1' >> /quantix/node.yaml && sync");
+    const t0 = Date.now();
+    await reboot();
+    await vm.waitFor(/Quantix-OS: booting slot B/, BOOT);
+    await vm.waitFor(/slot B marked bad, rebooting/, BOOT + 120_000);
+    await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
+    await vm.waitHealth(BOOT, 503);
+    timing.rollbackHealth = (Date.now() - t0) / 1000;
+    await vm.agent.waitReady(60_000);
+    await vm.agent.check("sed -i '/^bogus_key:/d' /quantix/node.yaml && sync");
+    const s = await status();
+    assert.equal(s.booted, "A");
+    assert.equal(slot(s, "B").status, "bad");
+    assert.equal(slot(s, "B").reason, "health:config");
+    assert.match(s.lastRollback?.why ?? "", /health check failed: config/);
+    assert.match(await vm.agent.check("qx-update status"), /last rollback: slot B .*health check failed: config/);
+  });
+});
