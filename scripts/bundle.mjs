@@ -7,6 +7,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "nod
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { buildWeb } from "../packages/web/build.mjs";
 
 /** entry (relative to the repository) → name of the command. Add new tools here. */
 export const TOOLS = {
@@ -32,7 +33,24 @@ const banner = [
   "const __dirname = __qxDirname(__filename);",
 ].join("\n");
 
-async function bundle(entry, name, outDir) {
+/**
+ * The web UI (packages/web) goes inside the qx-node bundle: this plugin replaces
+ * packages/node/src/web-assets.ts (which builds the UI from source at run time)
+ * with the prebuilt files, so the image needs no esbuild and no extra files.
+ */
+function embedWebUi(files) {
+  return {
+    name: "qx-embed-web-ui",
+    setup(b) {
+      b.onLoad({ filter: /packages[\\/]node[\\/]src[\\/]web-assets\.ts$/ }, () => ({
+        contents: `const ASSETS = ${JSON.stringify(files)};\nexport async function loadWebAssets() { return ASSETS; }\n`,
+        loader: "js",
+      }));
+    },
+  };
+}
+
+async function bundle(entry, name, outDir, plugins) {
   const outfile = join(outDir, name);
   await build({
     entryPoints: [join(repo, entry)],
@@ -45,6 +63,7 @@ async function bundle(entry, name, outDir) {
     legalComments: "none",
     banner: { js: banner },
     logLevel: "warning",
+    plugins,
   });
   // esbuild keeps an entry's own `#!` line (first); add one where the entry has none.
   const code = readFileSync(outfile, "utf8");
@@ -59,7 +78,8 @@ if (!outDir) {
   process.exit(2);
 }
 mkdirSync(outDir, { recursive: true });
+const webUi = embedWebUi(await buildWeb());
 for (const [entry, name] of Object.entries(TOOLS)) {
-  const size = await bundle(entry, name, outDir);
+  const size = await bundle(entry, name, outDir, [webUi]);
   console.log(`bundle: ${join(outDir, name)}  ${(size / 1024).toFixed(0)} KiB`);
 }

@@ -160,7 +160,7 @@ async function dashboard(): Promise<HTMLElement> {
     fetch("/api/v1/health").then((r) => r.json() as Promise<Json>).catch(() => null),
   ]);
   const out = h("div");
-  const input = h("input", { id: "hostname-input", value: node["hostname"], pattern: "[a-z0-9-]{1,63}", required: true });
+  const input = h("input", { id: "hostname-input", value: node["hostname"], pattern: "[a-z0-9\\-]{1,63}", required: true });
   const slot = node.slot as { booted: string | null; trying: boolean; live: boolean };
   const v = node.virtualization as { kvm: boolean; iommu: boolean; cpuExtension: string | null };
   const status = health ? String(health["status"]) : "unknown";
