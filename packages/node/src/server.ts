@@ -50,7 +50,8 @@ import { type NetworkApplier, NetworkTrial, qxNetconf } from "./services/network
 import { type PowerControl, power } from "./services/power.ts";
 import type { LimiterSettings } from "./services/rate-limit.ts";
 import { systemServices } from "./services/system-services.ts";
-import { type UpdateBackend, updateUnavailable } from "./services/update-port.ts";
+import { qxUpdateBackend } from "./services/update-backend.ts";
+import type { UpdateBackend } from "./services/update-port.ts";
 import { readVersion } from "./services/version.ts";
 import { loadWebAssets, type WebAssets } from "./web-assets.ts";
 
@@ -65,7 +66,7 @@ export interface ServeOptions {
   readonly socketPath: string;
   readonly logger: FastifyBaseLogger;
   readonly health?: HealthOptions;
-  /** The updater (default: 501 until packages/update is wired in). */
+  /** The updater (default: qx-update's library; tests pass `updateUnavailable`). */
   readonly update?: UpdateBackend;
   /** Applies network.yaml (default: qx-netconf's library). */
   readonly network?: NetworkApplier;
@@ -236,7 +237,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const services = systemServices(ctx);
   const logs = nodeLogs(ctx.root, o.logPollMs !== undefined ? { pollMs: o.logPollMs } : {});
   const control = o.power ?? power(ctx, { log: (m) => logger.error(m) });
-  const update = o.update ?? updateUnavailable;
+  const update = o.update ?? qxUpdateBackend({ root: ctx.root, log: (m) => logger.info(m) });
   let version = "unknown";
   await readVersion(ctx.root).then((v) => {
     version = v ?? version;

@@ -224,3 +224,38 @@ async function waitFor(f: () => Promise<boolean>, ms = 3000): Promise<void> {
   }
   throw new Error("condition not met in time");
 }
+
+describe("update routes over a backend", () => {
+  it("streams the raw image to the backend with its size and signature; 400 for a bad signature header", async () => {
+    const got: { bytes: number; size: number | null; sig: string | null }[] = [];
+    const status = { booted: "A" as const, slots: [], progress: null, lastRollback: { at: "2026-01-01T00:00:00Z", reason: "health check failed: libvirtd" } };
+    const n = await startTestNode({}, {
+      update: {
+        status: async () => status,
+        install: async (image, info) => {
+          let bytes = 0;
+          for await (const c of image) bytes += (c as Buffer).length;
+          got.push({ bytes, size: info.sizeBytes, sig: info.signature?.toString() ?? null });
+          return status;
+        },
+        markGood: async () => status,
+        rollback: async () => status,
+      },
+    });
+    try {
+      const image = Buffer.alloc(3 * 1024 * 1024, 7);
+      const headers = { "content-type": "application/octet-stream", "x-qx-image-signature": Buffer.from("-----BEGIN PGP SIGNATURE-----").toString("base64") };
+      const r = await n.call("PUT", "/api/v1/update/image", { token: n.admin, raw: image, headers });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual(got, [{ bytes: image.length, size: image.length, sig: "-----BEGIN PGP SIGNATURE-----" }]);
+      const bad = await n.call("PUT", "/api/v1/update/image", { token: n.admin, raw: "x", headers: { ...headers, "x-qx-image-signature": "not base64 <script>" } });
+      assert.equal(bad.status, 400);
+      assert.equal(bad.json.field, "headers.x-qx-image-signature");
+      assert.equal((await n.call("GET", "/api/v1/update", { token: n.reader })).json.lastRollback.reason, "health check failed: libvirtd");
+      assert.equal((await n.call("POST", "/api/v1/update/rollback", { token: n.admin, body: {} })).status, 400, "confirm: true required");
+      assert.equal((await n.call("POST", "/api/v1/update/rollback", { token: n.admin, body: { confirm: true } })).status, 200);
+    } finally {
+      await n.close();
+    }
+  });
+});

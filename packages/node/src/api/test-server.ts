@@ -15,6 +15,7 @@ import { type RunningServer, type ServeOptions, startServer } from "../server.ts
 import type { NetworkApplier } from "../services/network-try.ts";
 import type { ShownNetwork } from "../services/network-apply.ts";
 import { INITIAL_PASSWORD_FILE } from "../services/initial-password.ts";
+import { updateUnavailable } from "../services/update-port.ts";
 import { fakeRunner, makeRoot, removeRoot, testContext } from "../test-support.ts";
 
 export interface Answer {
@@ -100,6 +101,7 @@ export async function startTestNode(files: Record<string, string> = {}, over: Pa
     passwordCost: { logN: 10, r: 8, p: 1 },
     announce: async () => {},
     logPollMs: 50,
+    update: updateUnavailable,
     ...over,
   });
   const agent = new Agent({ keepAlive: true, ca: srv.certificate.certPem, maxSockets: 16 });

@@ -1,9 +1,9 @@
 /**
  * @module services/update-port
  * The small interface the update routes call. The implementation is qx-update's
- * library (packages/update), wired in `server.ts` once it lands; until then
- * {@link updateUnavailable} answers every call with 501 and says why. qx-node never
- * writes a slot itself: one updater, in one package.
+ * library (services/update-backend.ts, over packages/update); {@link updateUnavailable}
+ * answers every call with 501 and says why (tests, and a build without the updater).
+ * qx-node never writes a slot itself: one updater, in one package.
  *
  * @example
  * ```ts
@@ -35,7 +35,7 @@ export type UpdateStatus = z.infer<typeof UpdateStatus>;
 export interface UpdateBackend {
   status(): Promise<UpdateStatus>;
   /** Streams an image (`system-VERSION.squashfs` + signature bundle) to the inactive slot, verifying it. */
-  install(image: Readable, info: { sizeBytes: number | null }): Promise<UpdateStatus>;
+  install(image: Readable, info: { sizeBytes: number | null; signature: Buffer | null }): Promise<UpdateStatus>;
   /** Marks the running (trial) slot good. */
   markGood(): Promise<UpdateStatus>;
   /** Makes the other slot primary for the next boot. */
