@@ -40,9 +40,10 @@ export function mountedEsp(options: { mountpoint?: string; device?: () => Promis
     // A mount left over by a killed run is reused (and unmounted below).
     const mounts = await fs.readFile("/proc/mounts", "utf8").catch(() => "");
     const already = mounts.split("\n").some((l) => l.split(" ")[1] === mountpoint);
+    // iocharset: the kernel default (ascii) has no NLS module in the image; iso8859-1 does.
     if (!already) {
       try {
-        await run("mount", ["-t", partition("efi").filesystem, "-o", "rw,noatime,flush", dev, mountpoint]);
+        await run("mount", ["-t", partition("efi").filesystem, "-o", "rw,noatime,flush,iocharset=iso8859-1", dev, mountpoint]);
       } catch (e) {
         throw new EspError(`cannot mount the ESP ${dev} on ${mountpoint}`, { cause: e, hint: "is the vfat module available?" });
       }
