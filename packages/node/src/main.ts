@@ -6,6 +6,7 @@
  *   qx-node serve [--root DIR] [--port N] [--socket PATH]
  *   qx-node health [--json] [--socket PATH]      exit 0 healthy, 1 degraded, 2 unreachable
  *   qx-node fingerprint [--root DIR]
+ *   qx-node set-admin-password [--root DIR]     new password on stdin (console recovery; the DCUI uses the socket)
  */
 import { join } from "node:path";
 import { configPaths, loadDefaults } from "@quantix/core";
@@ -15,7 +16,10 @@ import { getLocal } from "./client.ts";
 import { formatHealth, HEALTH_EXIT } from "./cli/health-report.ts";
 import { nodeContext } from "./context.ts";
 import { DEFAULT_SOCKET, startServer } from "./server.ts";
+import { Password } from "./api/auth.ts";
+import { AuthStore } from "./services/auth-store.ts";
 import { readCertificate } from "./services/certificate.ts";
+import { removeInitialPassword } from "./services/initial-password.ts";
 import type { HealthDocument } from "./services/health.ts";
 
 function portNumber(v: string): number {
@@ -86,6 +90,21 @@ program
   .action(async (opts: { root: string }) => {
     const cert = await readCertificate(configPaths(opts.root).certificates);
     process.stdout.write(`${cert.fingerprint}\n`);
+  });
+
+program
+  .command("set-admin-password")
+  .description("set the web UI / API admin password from stdin (at the console, as root)")
+  .option("--root <dir>", "filesystem root", "/")
+  .action(async (opts: { root: string }) => {
+    const chunks: Buffer[] = [];
+    for await (const c of process.stdin) chunks.push(c as Buffer);
+    const password = Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+    const r = Password.safeParse(password);
+    if (!r.success) throw new Error(`password: ${r.error.issues[0]?.message ?? "invalid"}`);
+    await new AuthStore(join(configPaths(opts.root).dir, "auth")).setAdminPassword(password);
+    await removeInitialPassword(opts.root);
+    process.stdout.write("admin password set (sessions already open stay valid until they expire or qx-node restarts)\n");
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

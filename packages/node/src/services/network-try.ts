@@ -153,6 +153,11 @@ export class NetworkTrial {
   async confirm(localAddress: string | null): Promise<TrialState> {
     await this.#busy;
     if (this.#state.state !== "pending") throw new ConflictError(`no network change is waiting for confirmation (state: ${this.#state.state})`);
+    if (this.#state.address === null) {
+      // DHCP: the lease may have come after apply() returned.
+      const shown = await this.o.applier.show().catch(() => null);
+      this.#state = { ...this.#state, address: shown?.address ?? null };
+    }
     const expected = this.#state.address?.split("/")[0] ?? null;
     const got = localAddress?.replace(/^::ffff:/, "") ?? null;
     if (got !== null && expected !== got) {
