@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile, stat, writeFile } from "node:fs/promises";
+import { appendFile, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { getLocal } from "../client.ts";
@@ -115,7 +115,7 @@ describe("qx-node API over HTTPS", () => {
               resolve(text);
             }
           });
-          setTimeout(() => writeFile(join(n.root, "var/log/quantix/qx-node.log"), "one\ntwo\nthree\nfour\n").catch(reject), 100);
+          setTimeout(() => appendFile(join(n.root, "var/log/quantix/qx-node.log"), "four\n").catch(reject), 100);
         },
       );
       req.on("error", (e) => (e.message.includes("aborted") ? undefined : reject(e)));

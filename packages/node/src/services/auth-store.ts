@@ -49,6 +49,13 @@ const TokensFile = z.object({ tokens: z.array(StoredToken) });
 const AdminFile = z.object({ username: z.string(), hash: z.string(), changedAt: z.string() });
 
 const TOKEN_RE = /^qxt_([0-9a-f]{16})_[A-Za-z0-9_-]{43}$/;
+const parseJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+};
 const sha256 = (s: string) => createHash("sha256").update(s).digest();
 
 export class AuthStore {
@@ -75,8 +82,8 @@ export class AuthStore {
       throw e;
     });
     if (text === null) return null;
-    const r = AdminFile.safeParse(JSON.parse(text));
-    return r.success ? r.data : null;
+    const r = AdminFile.safeParse(parseJson(text));
+    return r.success ? r.data : null; // unreadable: as if unset (a new random password is made at start)
   }
 
   /** True when the admin account has a password. */
@@ -108,9 +115,14 @@ export class AuthStore {
       this.#tokens = [];
       return;
     }
-    const r = TokensFile.safeParse(JSON.parse(text));
-    if (!r.success) throw new Error(`${this.tokensPath}: not a token list; move it away to start with no tokens`);
-    this.#tokens = r.data.tokens;
+    const r = TokensFile.safeParse(parseJson(text));
+    if (r.success) {
+      this.#tokens = r.data.tokens;
+      return;
+    }
+    // A broken token file must not keep the API down: it is set aside, and no token is valid.
+    await fs.rename(this.tokensPath, `${this.tokensPath}.bad`).catch(() => undefined);
+    this.#tokens = [];
   }
 
   #list(): StoredToken[] {
