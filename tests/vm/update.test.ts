@@ -83,7 +83,7 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
       }
     });
 
-  const status = async (): Promise<Status> => JSON.parse(await vm.agent.check("qx-update status --json")) as Status;
+  const status = async (): Promise<Status> => JSON.parse(await vm.agent.check("qx-update status --json", 120_000)) as Status;
   const slot = (s: Status, n: "A" | "B") => s.slots.find((x) => x.slot === n) as SlotView;
   const up = async () => {
     await vm.waitHealth(BOOT);
@@ -118,10 +118,10 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     const s0 = await settled();
     assert.equal(s0.booted, "A");
     const env0 = await vm.agent.check("qx-update status --json | grep -v '\"at\"'");
-    const same = await vm.agent.sh("qx-update --image /mnt/upd/base.squashfs");
+    const same = await vm.agent.sh("qx-update --image /mnt/upd/base.squashfs", 300_000);
     assert.equal(same.exitCode, 3);
     assert.match(same.stderr, /is the running version/);
-    const unsigned = await vm.agent.sh("cp /mnt/upd/next.squashfs /mnt/upd/next.squashfs.sha256 /tmp/ && qx-update --image /tmp/next.squashfs");
+    const unsigned = await vm.agent.sh("cp /mnt/upd/next.squashfs /mnt/upd/next.squashfs.sha256 /tmp/ && qx-update --image /tmp/next.squashfs", 300_000);
     assert.equal(unsigned.exitCode, 3);
     assert.match(unsigned.stderr, /not signed/);
     await vm.agent.check("rm -f /tmp/next.squashfs*");
@@ -142,7 +142,7 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     let s = await status();
     if (s.booted === "B") {
       // Cut #1 landed after the switch: B came up and was marked good; go back to A first.
-      await vm.agent.check("qx-update rollback");
+      await vm.agent.check("qx-update rollback", 120_000);
       await reboot();
       await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
       await up();
@@ -221,7 +221,7 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
 
   step("a slot failing its health check (config) is marked bad with the reason and rolled back", async () => {
     // Settings are read once while node.yaml is valid (kept as its last-good copy), then it is broken.
-    await vm.agent.check("qx-update verify /mnt/upd/next.squashfs >/dev/null");
+    await vm.agent.check("qx-update verify /mnt/upd/next.squashfs >/dev/null", 300_000);
     await install("next.squashfs");
     await vm.agent.check("echo 'bogus_key: 1' >> /quantix/node.yaml && sync");
     const t0 = Date.now();
