@@ -20,9 +20,21 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { ConflictError, HttpError, SystemCommandError, ValidationError } from "../api/http-errors.ts";
+import { DATA_MOUNTPOINT } from "./data.ts";
+import { findMount, parseMountinfo } from "./mountinfo.ts";
 import type { UpdateBackend, UpdateStatus } from "./update-port.ts";
 
 export const UPLOAD_DIR = "data/.qx-update";
+
+/** The upload goes to the data partition; without it, it would fill the RAM root. */
+async function requireDataMounted(root: string): Promise<void> {
+  const text = await fs.readFile(join(root, "proc/self/mountinfo"), "utf8").catch(() => "");
+  if (!findMount(parseMountinfo(text), DATA_MOUNTPOINT)) {
+    throw new ConflictError(`${DATA_MOUNTPOINT} (the data partition) is not mounted: an uploaded image would have to be held in RAM`, {
+      hint: "see the data component of GET /api/v1/health",
+    });
+  }
+}
 
 type Lib = typeof import("@quantix/update");
 
@@ -71,6 +83,7 @@ export function qxUpdateBackend(o: { root: string; log: (msg: string) => void })
         if (!info.signature && !(await ctx.settings()).allow_unsigned) {
           throw new ValidationError("headers.x-qx-image-signature", "the image's detached signature (base64 of the .sig file) is required");
         }
+        await requireDataMounted(o.root);
         await fs.rm(dir, { recursive: true, force: true });
         await fs.mkdir(dir, { recursive: true, mode: 0o700 });
         if (info.signature) await fs.writeFile(`${file}.sig`, info.signature, { mode: 0o600 });
