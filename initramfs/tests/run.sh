@@ -8,6 +8,8 @@
 # Needs: busybox (BUSYBOX=..., default: trixie's busybox-static from the
 # initramfs cache, else the host's /bin/busybox), mksquashfs, unsquashfs.
 set -uo pipefail
+# The tests set their own timestamps; a SOURCE_DATE_EPOCH from make would make mksquashfs refuse them.
+unset SOURCE_DATE_EPOCH
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 INIT=$HERE/../init

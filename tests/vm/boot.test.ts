@@ -46,8 +46,16 @@ describe("boot chain (VM)", { timeout: 15 * 60_000 }, () => {
     for (const c of ["libvirtd", "ovs", "data", "config", "slot", "version"]) assert.equal(comps[c]?.ok, true, `${c} healthy`);
     // The certificate the API serves is the one generated into /quantix/certificates.
     await vm.agent.waitReady(60_000);
-    const fp = await vm.agent.check("openssl x509 -noout -fingerprint -sha256 -in /quantix/certificates/node.crt 2>/dev/null || true");
-    if (fp.trim()) assert.match(fp.replace(/:/g, ""), new RegExp(vm.api.pin?.replace(/:/g, "") ?? "x", "i"));
+    // The API serves the certificate kept in /quantix/certificates.
+    const fp = (await vm.agent.check("/usr/local/bin/qx-node fingerprint")).trim();
+    assert.equal(fp.replace(/^.*?([0-9A-F:]{95}).*$/is, "$1").toUpperCase(), vm.api.pin);
+    // TTY1 shows the banner (node, status, management URL), no login prompt.
+    const tty1 = await vm.agent.check("cat /dev/vcs1");
+    assert.match(tty1, /QUANTIX-OS/i);
+    assert.match(tty1, /https:\/\/[0-9.]+:8443/);
+    assert.doesNotMatch(tty1, /login:/);
+    // The serial console mirrors the boot log.
+    assert.match(vm.serial(), /OpenRC/);
   });
 
   step("the root is stateless; /quantix and /data persist across a reboot", async () => {
@@ -65,8 +73,12 @@ describe("boot chain (VM)", { timeout: 15 * 60_000 }, () => {
     assert.match(await vm.agent.check("cat /proc/mounts"), /^overlay \/ overlay /m);
   });
 
-  step("a node.yaml broken by hand: the node still boots and health names the config error", async () => {
+  step("a node.yaml broken by hand (and a garbled GRUB environment): still boots, health names the config error", async () => {
     await vm.agent.check("printf 'node_id: [broken\\n' > /quantix/node.yaml && sync");
+    // Garble the first copy of the GRUB environment on the ESP: GRUB must use the second.
+    await vm.agent.check(
+      "head -c 1024 /dev/urandom > /tmp/junk && MTOOLS_SKIP_CHECK=1 mcopy -o -i /dev/disk/by-partlabel/QX_EFI /tmp/junk ::/grub/grubenv && sync",
+    );
     await vm.agent.sh("reboot");
     vm.mark();
     await vm.waitFor(/Quantix-OS: booting slot A/, 180_000);

@@ -261,6 +261,7 @@ export class Vm {
 
   /** Kills QEMU (power cut) and starts it again on the same disk. */
   async powerCycle(): Promise<void> {
+    this.agent.close();
     this.stopping = true;
     this.proc?.kill("SIGKILL");
     await this.exited;
@@ -270,6 +271,7 @@ export class Vm {
   }
 
   async stop(): Promise<void> {
+    this.agent.close();
     this.stopping = true;
     try {
       await this.qmp?.execute("quit");
