@@ -12,7 +12,7 @@
  * r.slot; // "B", boots on trial at the next reboot
  * ```
  */
-import { createReadStream } from "node:fs";
+import { Readable } from "node:stream";
 import {
   beginInstall,
   type BootEnv,
@@ -26,7 +26,7 @@ import {
 import type { Running, Settings, UpdateContext } from "./context.ts";
 import { NotInstalledError } from "./errors.ts";
 import { appendHistory } from "./history.ts";
-import { type VerifiedImage, verifyImage } from "./verify.ts";
+import { type VerifiedImage, verifyImageData } from "./verify.ts";
 
 export type ProgressPhase = "verify" | "begin" | "write" | "read-back" | "switch" | "done";
 export type ProgressFn = (phase: ProgressPhase, done?: number, total?: number) => void;
@@ -56,8 +56,13 @@ interface ApplyState {
   settings: Settings;
   target: SlotName;
   verified?: VerifiedImage;
+  data?: Uint8Array | undefined;
   writeMs?: number;
   verifyMs?: number;
+}
+
+function* chunks(data: Uint8Array, size = 4 * 1024 * 1024): Generator<Buffer> {
+  for (let off = 0; off < data.length; off += size) yield Buffer.from(data.buffer, data.byteOffset + off, Math.min(size, data.length - off));
 }
 
 interface Phase {
@@ -80,7 +85,7 @@ export const APPLY_PHASES: readonly Phase[] = [
     name: "verify",
     async run(s) {
       const region = await s.ctx.slots.region(s.target);
-      s.verified = await verifyImage(s.req.image, {
+      const v = await verifyImageData(s.req.image, {
         keysDir: s.ctx.keysDir,
         allowUnsigned: s.settings.allow_unsigned,
         running: s.running,
@@ -89,6 +94,8 @@ export const APPLY_PHASES: readonly Phase[] = [
         ...(s.req.sha256Path ? { sha256Path: s.req.sha256Path } : {}),
         log: s.ctx.log,
       });
+      s.verified = v.image;
+      s.data = v.data;
     },
   },
   {
@@ -102,10 +109,12 @@ export const APPLY_PHASES: readonly Phase[] = [
     async run(s) {
       const v = s.verified as VerifiedImage;
       const region = await s.ctx.slots.region(s.target);
-      const r = await writeSlot(createReadStream(v.path, { highWaterMark: 4 * 1024 * 1024 }), region, {
+      // The bytes that were verified, from memory (the file is not read again).
+      const r = await writeSlot(Readable.from(chunks(s.data as Uint8Array)), region, {
         expectedSha256: v.sha256,
         onProgress: (phase, done) => s.req.onProgress?.(phase === "write" ? "write" : "read-back", done, v.bytes),
       });
+      s.data = undefined;
       s.writeMs = r.writeMs;
       s.verifyMs = r.verifyMs;
     },

@@ -13,9 +13,10 @@
  * v.version; // "1.1.0"
  * ```
  */
+import { webcrypto } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { ImageError, openSystemImage, parseSuperblock, type SystemImage } from "@quantix/core";
-import { parseSha256File, sha256Hex } from "./checksum.ts";
+import { parseSha256File } from "./checksum.ts";
 import { ImageRejectedError } from "./errors.ts";
 import { loadTrustedKeys, verifyDetached } from "./signature.ts";
 
@@ -55,6 +56,7 @@ interface VerifyState {
   readonly o: VerifyOptions;
   data?: Uint8Array;
   sha256?: string;
+  signature?: Promise<void>;
   signedBy?: string | null;
   image?: SystemImage;
 }
@@ -63,6 +65,25 @@ const reject = (s: VerifyState, reason: ConstructorParameters<typeof ImageReject
   new ImageRejectedError(reason, s.path, msg, hint ? { hint } : undefined);
 
 const readOptional = (p: string) => fs.readFile(p).catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? null : Promise.reject(e)));
+
+/** The signature check (started while the SHA-256 is computed; its verdict is reported after it). */
+async function checkSignature(s: VerifyState): Promise<void> {
+  const file = s.o.sigPath ?? `${s.path}.sig`;
+  const sig = await readOptional(file);
+  if (sig === null) {
+    if (s.o.allowUnsigned) {
+      s.o.log?.(`warning: ${s.path} is not signed; accepted because node.yaml sets update.allow_unsigned: true`);
+      s.signedBy = null;
+      return;
+    }
+    throw reject(s, "unsigned", `not signed (no ${file})`, "unsigned images are refused unless node.yaml sets update.allow_unsigned: true");
+  }
+  const keys = await loadTrustedKeys(s.o.keysDir, s.o.log);
+  if (keys.length === 0 && !s.o.allowUnsigned) throw reject(s, "signature", `no trusted keys in ${s.o.keysDir}`);
+  const r = await verifyDetached(s.data as Uint8Array, sig, keys);
+  if (!r.ok) throw reject(s, "signature", r.detail);
+  s.signedBy = r.fingerprint;
+}
 
 export const CHECKS: readonly Check[] = [
   {
@@ -85,28 +106,18 @@ export const CHECKS: readonly Check[] = [
       if (text === null) throw reject(s, "checksum", `no checksum file ${file}`, "copy the .sha256 beside the image");
       const want = parseSha256File(text.toString("utf8"));
       if (!want) throw reject(s, "checksum", `${file} holds no SHA-256`);
-      s.sha256 = sha256Hex(s.data as Uint8Array);
+      // SHA-256 on the thread pool (WebCrypto) while the signature is checked here.
+      const digest = webcrypto.subtle.digest("SHA-256", s.data as Uint8Array);
+      s.signature = checkSignature(s);
+      s.signature.catch(() => undefined);
+      s.sha256 = Buffer.from(await digest).toString("hex");
       if (s.sha256 !== want) throw reject(s, "checksum", `SHA-256 mismatch: the file is ${s.sha256.slice(0, 16)}…, ${file} says ${want.slice(0, 16)}… (corrupt or truncated)`);
     },
   },
   {
     name: "signature",
     async run(s) {
-      const file = s.o.sigPath ?? `${s.path}.sig`;
-      const sig = await readOptional(file);
-      if (sig === null) {
-        if (s.o.allowUnsigned) {
-          s.o.log?.(`warning: ${s.path} is not signed; accepted because node.yaml sets update.allow_unsigned: true`);
-          s.signedBy = null;
-          return;
-        }
-        throw reject(s, "unsigned", `not signed (no ${file})`, "unsigned images are refused unless node.yaml sets update.allow_unsigned: true");
-      }
-      const keys = await loadTrustedKeys(s.o.keysDir, s.o.log);
-      if (keys.length === 0 && !s.o.allowUnsigned) throw reject(s, "signature", `no trusted keys in ${s.o.keysDir}`);
-      const r = await verifyDetached(s.data as Uint8Array, sig, keys);
-      if (!r.ok) throw reject(s, "signature", r.detail);
-      s.signedBy = r.fingerprint;
+      await (s.signature ?? checkSignature(s));
     },
   },
   {
@@ -120,7 +131,6 @@ export const CHECKS: readonly Check[] = [
         throw reject(s, "not-squashfs", e instanceof ImageError ? "not a squashfs 4.0 image (bad superblock)" : String(e));
       }
       if (bytesUsed > data.length) throw reject(s, "truncated", `truncated: the superblock says ${bytesUsed} bytes, the file has ${data.length}`);
-      s.data = undefined; // the rest reads the file through unsquashfs
       try {
         s.image = await openSystemImage(s.path);
       } catch (e) {
@@ -142,6 +152,14 @@ export const CHECKS: readonly Check[] = [
 
 /** Runs {@link CHECKS} in order; throws ImageRejectedError at the first failure. Touches nothing. */
 export async function verifyImage(path: string, options: VerifyOptions): Promise<VerifiedImage> {
+  return (await verifyImageData(path, options)).image;
+}
+
+/**
+ * As {@link verifyImage}, also returning the verified bytes, so the install writes
+ * exactly what was verified without reading the file again.
+ */
+export async function verifyImageData(path: string, options: VerifyOptions): Promise<{ image: VerifiedImage; data: Uint8Array }> {
   const t0 = performance.now();
   const s: VerifyState = { path, o: options };
   for (const c of CHECKS) {
@@ -150,13 +168,16 @@ export async function verifyImage(path: string, options: VerifyOptions): Promise
   }
   const img = s.image as SystemImage;
   return {
-    path,
-    bytes: img.sizeBytes,
-    sha256: s.sha256 as string,
-    version: img.version,
-    arch: img.arch,
-    signedBy: s.signedBy ?? null,
-    compression: img.superblock.compression,
-    ms: performance.now() - t0,
+    data: s.data as Uint8Array,
+    image: {
+      path,
+      bytes: img.sizeBytes,
+      sha256: s.sha256 as string,
+      version: img.version,
+      arch: img.arch,
+      signedBy: s.signedBy ?? null,
+      compression: img.superblock.compression,
+      ms: performance.now() - t0,
+    },
   };
 }
