@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the GRUB boot images from the build host's GRUB (Debian grub-efi-amd64-bin,
 # grub-pc-bin) with the module list and embedded config from packages/core:
-#   OUT_DIR/BOOTX64.EFI   UEFI, grub-mkstandalone
+#   OUT_DIR/BOOTX64.EFI   UEFI, grub-mkimage with every module built in
 #   OUT_DIR/boot.img      legacy BIOS MBR code (patched at install time)
 #   OUT_DIR/core.img      legacy BIOS core, goes into the QX_BIOS partition
 # They are shipped inside the system image (/usr/lib/quantix/boot) so the installer
@@ -21,10 +21,9 @@ build_grub() {
   efi_mods=$($layout grub-modules efi)
   bios_mods=$($layout grub-modules bios)
   mkdir -p "$work/out"
-  # SOURCE_DATE_EPOCH keeps the FAT/memdisk timestamps stable.
-  grub-mkstandalone -O x86_64-efi -o "$work/out/BOOTX64.EFI" \
-    --modules="$efi_mods" --install-modules="$efi_mods" --locales= --themes= --fonts= \
-    "boot/grub/grub.cfg=$work/embedded.cfg"
+  # grub-mkimage (not grub-mkstandalone, whose memdisk tar carries build-time
+  # mtimes) so the same inputs give the same bytes: the squashfs stays reproducible.
+  grub-mkimage -O x86_64-efi -o "$work/out/BOOTX64.EFI" -c "$work/embedded.cfg" -p /grub $efi_mods
   grub-mkimage -O i386-pc -o "$work/out/core.img" -c "$work/embedded.cfg" -p /grub $bios_mods
   cp /usr/lib/grub/i386-pc/boot.img "$work/out/boot.img"
   mkdir -p "$out"
