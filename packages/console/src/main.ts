@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 /**
  * @module main
- * The `qx-console` command. For now only the status banner on tty1; the full DCUI
- * (menus, network setup) comes later and will replace it.
+ * The `qx-console` command: the DCUI (full-screen console on tty1 and the serial
+ * console), or the plain status banner.
  *
- *   qx-console --banner [--tty /dev/tty1] [--interval 5] [--socket PATH]
- *   qx-console --banner --once                  print once to stdout (tests)
+ *   qx-console [--tty /dev/tty1] [--socket PATH] [--root /] [--interval 5]   the DCUI
+ *   qx-console --banner [--tty /dev/tty1] [--interval 5] [--socket PATH]      status banner only
+ *   qx-console --banner --once                                               print once to stdout (tests)
  */
 import { constants, createWriteStream, openSync } from "node:fs";
 import { DEFAULT_SOCKET } from "@quantix/node/client";
 import { Command, InvalidArgumentError } from "commander";
 import { renderBanner } from "./banner.ts";
+import { runDcui } from "./dcui.ts";
 import { fetchBannerInput } from "./fetch-state.ts";
 
 /** Linux console: home + clear, hide the cursor, no screen blanking. */
@@ -19,10 +21,12 @@ const CLEAR = "\x1b[H\x1b[2J";
 const HOME = "\x1b[H";
 const CLEAR_BELOW = "\x1b[J";
 
-function seconds(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n < 1 || n > 3600) throw new InvalidArgumentError("expected 1..3600 seconds");
-  return n;
+function range(lo: number, hi: number, what: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < lo || n > hi) throw new InvalidArgumentError(`expected ${lo}..${hi} ${what}`);
+    return n;
+  };
 }
 
 interface Options {
@@ -31,6 +35,9 @@ interface Options {
   tty?: string;
   interval: number;
   socket: string;
+  root: string;
+  shellMinutes: number;
+  shell: string;
 }
 
 async function banner(opts: Options): Promise<void> {
@@ -60,20 +67,23 @@ async function banner(opts: Options): Promise<void> {
 }
 
 const program = new Command("qx-console")
-  .description("Quantix-OS console: shows the node's status on tty1 (data from qx-node's unix socket only)")
-  .option("--banner", "show the status banner (the only mode for now)")
-  .option("--once", "print the banner once to stdout and exit")
-  .option("--tty <path>", "draw on this terminal device (e.g. /dev/tty1) instead of stdout")
-  .option("--interval <seconds>", "refresh period", seconds, 5)
+  .description("Quantix-OS console (DCUI) on tty1 and the serial console; talks to qx-node's unix socket only")
+  .option("--banner", "show only the status banner (no keys)")
+  .option("--once", "with --banner: print the banner once to stdout and exit")
+  .option("--tty <path>", "use this terminal device (e.g. /dev/tty1, /dev/ttyS0) instead of stdin/stdout")
+  .option("--interval <seconds>", "refresh period", range(1, 3600, "seconds"), 5)
   .option("--socket <path>", "qx-node's unix socket", DEFAULT_SOCKET)
+  .option("--root <dir>", "filesystem root (node.yaml, /sys/class/net)", "/")
+  .option("--shell-minutes <n>", "time limit of the emergency shell", range(1, 240, "minutes"), 15)
+  .option("--shell <command>", "the emergency shell's command line", "setsid -c /bin/sh -l")
   .action(async (opts: Options) => {
-    if (!opts.banner) {
-      program.help({ error: true });
+    if (opts.banner) {
+      for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => process.exit(0));
+      return banner(opts);
     }
-    await banner(opts);
+    if (!opts.tty && !process.stdin.isTTY) throw new InvalidArgumentError("the DCUI needs a terminal: use --tty DEVICE, or --banner");
+    runDcui({ ...opts, shell: opts.shell.split(/\s+/).filter(Boolean) });
   });
-
-for (const sig of ["SIGTERM", "SIGINT"] as const) process.on(sig, () => process.exit(0));
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`qx-console: ${e instanceof Error ? e.message : String(e)}\n`);
