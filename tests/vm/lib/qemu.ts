@@ -231,15 +231,18 @@ export class Vm {
     }
   }
 
-  /** Polls GET /api/v1/health until it answers `status` (200 by default). */
-  async waitHealth(timeoutMs: number, status = 200): Promise<Record<string, unknown>> {
+  /**
+   * Polls GET /api/v1/health until it answers `status` (200 by default) and, if given,
+   * `where` accepts the document (components come up one by one during a boot).
+   */
+  async waitHealth(timeoutMs: number, status = 200, where: (h: Record<string, unknown>) => boolean = () => true): Promise<Record<string, unknown>> {
     const deadline = Date.now() + timeoutMs;
     let last = "";
     while (Date.now() < deadline) {
       try {
         const r = await this.api.get("/api/v1/health");
         last = `${r.status} ${r.body}`;
-        if (r.status === status) return r.json<Record<string, unknown>>();
+        if (r.status === status && where(r.json<Record<string, unknown>>())) return r.json<Record<string, unknown>>();
       } catch (e) {
         last = String(e);
       }
