@@ -85,10 +85,13 @@ disk: $(DISK)
 images: squashfs iso disk
 
 # ---- VM tier -----------------------------------------------------------------
-vm-test: $(DISK)
-	QX_DISK=$(DISK) QX_SQUASHFS=$(SQUASHFS) node scripts/run-tests.mjs vm
+# Scenario files of the VM tier that CI runs (each shares its boots between scenarios).
+VM_TESTS := tests/vm/boot.test.ts
 
-test: check  # the image build and VM tier join once they boot green (see vm-test)
+vm-test: $(DISK)
+	QX_DISK=$(DISK) QX_SQUASHFS=$(SQUASHFS) node scripts/run-tests.mjs vm $(VM_TESTS)
+
+test: check images vm-test
 
 run: $(DISK)
 	npx tsx tests/vm/run.ts --disk $(DISK)

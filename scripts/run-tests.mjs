@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the TypeScript test files with node's own test runner (through tsx).
 //   node scripts/run-tests.mjs            all unit + integration tests (packages/*/src, tests/ except tests/vm)
-//   node scripts/run-tests.mjs vm         the VM end-to-end tier (tests/vm)
+//   node scripts/run-tests.mjs vm [FILE...]  the VM end-to-end tier (tests/vm, or these scenario files)
 //   node scripts/run-tests.mjs FILE...    just these files
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
@@ -25,7 +25,7 @@ function walk(dir, out = []) {
 
 const args = process.argv.slice(2);
 let files;
-if (args[0] === "vm") files = walk("tests/vm");
+if (args[0] === "vm") files = args.length > 1 ? args.slice(1) : walk("tests/vm");
 else if (args.length > 0) files = args;
 else {
   files = [...readdirSync("packages").flatMap((p) => walk(join("packages", p, "src"))), ...walk("tests").filter((f) => !f.startsWith("tests/vm/"))];
