@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { caPin, clusterUrl, dnsList, gatewayFor, ipv4, ipv4Cidr, joinToken, optional, password, required, vlan } from "./validate.ts";
+import { optional, password, required, vlan } from "./validate.ts";
+import { caPin, clusterUrl, dnsList, gatewayFor, ipv4, ipv4Cidr, joinToken } from "./validate-config.ts";
 
 const ok = (v: (t: string) => string | null, ...texts: string[]): void => {
   for (const t of texts) assert.equal(v(t), null, `should accept ${JSON.stringify(t)}`);

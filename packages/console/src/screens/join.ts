@@ -5,13 +5,18 @@
  * comment-keeping config store, since qx-node has no route for them yet. The join
  * protocol itself is a later issue, and the screen says so.
  */
-import { nodeConfigFile } from "@quantix/core/config/files";
 import type { App, Screen } from "../app.ts";
 import { button, Form, text } from "../form.ts";
-import { caPin, clusterUrl, joinToken, optional, required } from "../validate.ts";
+import { optional, required } from "../validate.ts";
+
+type ConfigRules = typeof import("../validate-config.ts");
+
+/** core's config store, loaded on use (it brings the YAML library and zod). */
+const configFiles = () => import("@quantix/core/config/files");
 
 /** Writes the three settings into node.yaml (an empty CA pin removes it). */
 export async function saveJoin(root: string, v: { url: string; token: string; pin: string }): Promise<void> {
+  const { nodeConfigFile } = await configFiles();
   await nodeConfigFile(root).update((doc) => {
     doc.set(["cluster_url"], v.url);
     doc.set(["join_token"], v.token);
@@ -21,10 +26,12 @@ export async function saveJoin(root: string, v: { url: string; token: string; pi
 }
 
 export function joinScreen(app: App): Screen {
-  let form = make({});
+  let rules: ConfigRules | null = null;
+  let form = new Form([]);
   let message = "";
 
   function make(cur: { cluster_url?: string; join_token?: string; ca_pin?: string }): Form {
+    const { caPin, clusterUrl, joinToken } = rules!;
     return new Form([
       text("url", "Control plane URL", { value: cur.cluster_url ?? "", max: 52, validate: required(clusterUrl) }),
       text("token", "Join token", { value: cur.join_token ?? "", max: 52, validate: required(joinToken), secret: false }),
@@ -54,6 +61,8 @@ export function joinScreen(app: App): Screen {
     async enter() {
       message = "";
       form = new Form([]);
+      rules ??= await import("../validate-config.ts");
+      const { nodeConfigFile } = await configFiles();
       const cur = await nodeConfigFile(app.o.root)
         .loadWithFallback()
         .then((r) => r.value ?? {})

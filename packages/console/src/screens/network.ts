@@ -9,7 +9,9 @@ import type { App, Screen } from "../app.ts";
 import { button, choice, Form, text } from "../form.ts";
 import { listNics, type Nic } from "../interfaces.ts";
 import { errorText } from "../node-api.ts";
-import { dnsList, gatewayFor, ipv4Cidr, optional, required, splitList, vlan } from "../validate.ts";
+import { optional, required, splitList, vlan } from "../validate.ts";
+
+type ConfigRules = typeof import("../validate-config.ts");
 
 interface Trial {
   state: string;
@@ -42,7 +44,10 @@ export function networkScreen(app: App): Screen {
   let trial: Trial | null = null;
   let poll: NodeJS.Timeout | undefined;
 
+  let rules: ConfigRules | null = null;
+
   function build(cfg: NetworkAnswer["config"]): void {
+    const { dnsList, gatewayFor, ipv4Cidr } = rules!;
     const m = cfg?.management;
     const names = ["auto", ...nics.map((n) => n.name)];
     if (m && !names.includes(m.interface)) names.push(m.interface);
@@ -60,6 +65,7 @@ export function networkScreen(app: App): Screen {
 
   async function load(): Promise<void> {
     message = "Loading...";
+    rules ??= await import("../validate-config.ts");
     nics = await listNics(app.o.root);
     try {
       const a = await app.api.call<NetworkAnswer>("GET", "/api/v1/network");
