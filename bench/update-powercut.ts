@@ -1,6 +1,6 @@
 /**
  * bench/update-powercut: the reliability run. N times (default 20): start
- * `qx-update --image <the other version> --reboot` in the guest, cut the power
+ * `/usr/local/bin/qx-update --image <the other version> --reboot` in the guest, cut the power
  * (QMP system_reset) at a random moment between the start of the install and the
  * end of the new slot's first boot (write, boot-choice switch, first boot, mark-good
  * all covered), then require the node to come back healthy on a slot marked good.
@@ -42,7 +42,7 @@ async function recovered(timeoutMs: number): Promise<Status | null> {
     return null;
   }
   while (Date.now() < deadline) {
-    const r = await vm.agent.sh("qx-update status --json").catch(() => null);
+    const r = await vm.agent.sh("/usr/local/bin/qx-update status --json").catch(() => null);
     if (r?.exitCode === 0) {
       const s = JSON.parse(r.stdout) as Status;
       if (s.booted && s.slots.find((x) => x.slot === s.booted)?.status === "good") return s;
@@ -58,7 +58,7 @@ if (!s) throw new Error("the disk image does not boot to a healthy node");
 for (let i = 1; i <= cuts; i++) {
   await vm.agent.check(MOUNT_MEDIA);
   const file = s.runningVersion === versions["next.squashfs"] ? "base.squashfs" : "next.squashfs";
-  await vm.agent.check(`(qx-update --image /mnt/upd/${file} --reboot >/tmp/qx-update.out 2>&1) >/dev/null 2>&1 &`);
+  await vm.agent.check(`(/usr/local/bin/qx-update --image /mnt/upd/${file} --reboot >/tmp/qx-update.out 2>&1) >/dev/null 2>&1 &`);
   const t = Math.random() * windowS;
   await sleep(t * 1000);
   await vm.reset();

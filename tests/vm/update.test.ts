@@ -83,7 +83,7 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
       }
     });
 
-  const status = async (): Promise<Status> => JSON.parse(await vm.agent.check("qx-update status --json", 120_000)) as Status;
+  const status = async (): Promise<Status> => JSON.parse(await vm.agent.check("/usr/local/bin/qx-update status --json", 120_000)) as Status;
   const slot = (s: Status, n: "A" | "B") => s.slots.find((x) => x.slot === n) as SlotView;
   const up = async () => {
     await vm.waitHealth(BOOT);
@@ -93,10 +93,14 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
   /** Waits until the booted slot is good (boot-check ran), returns the status. */
   const settled = async (timeoutMs = 420_000): Promise<Status> => {
     const deadline = Date.now() + timeoutMs;
+    let last = "";
     for (;;) {
-      const s = await status().catch(() => null);
+      const s = await status().catch((e: Error) => {
+        last = e.message;
+        return null;
+      });
       if (s?.booted && slot(s, s.booted).status === "good") return s;
-      if (Date.now() > deadline) throw new Error(`booted slot never good: ${JSON.stringify(s)}`);
+      if (Date.now() > deadline) throw new Error(`booted slot never good: ${s ? JSON.stringify(s) : last}`);
       await sleep(5000);
     }
   };
@@ -105,10 +109,10 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     await vm.agent.sh("(sleep 1; reboot) >/dev/null 2>&1 &");
   };
   /** Starts an install in the background; resolves at once. */
-  const startInstall = (file: string) => vm.agent.check(`(qx-update --image /mnt/upd/${file} >/tmp/qx-update.out 2>&1; echo "exit $?" >>/tmp/qx-update.out) >/dev/null 2>&1 &`);
+  const startInstall = (file: string) => vm.agent.check(`(/usr/local/bin/qx-update --image /mnt/upd/${file} >/tmp/qx-update.out 2>&1; echo "exit $?" >>/tmp/qx-update.out) >/dev/null 2>&1 &`);
   const install = async (file: string) => {
     const t0 = Date.now();
-    const out = await vm.agent.sh(`qx-update --image /mnt/upd/${file} --json`, 600_000);
+    const out = await vm.agent.sh(`/usr/local/bin/qx-update --image /mnt/upd/${file} --json`, 600_000);
     assert.equal(out.exitCode, 0, out.stderr);
     return { result: JSON.parse(out.stdout) as { slot: string; version: string }, seconds: (Date.now() - t0) / 1000 };
   };
@@ -117,15 +121,15 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     await up();
     const s0 = await settled();
     assert.equal(s0.booted, "A");
-    const env0 = await vm.agent.check("qx-update status --json | grep -v '\"at\"'");
-    const same = await vm.agent.sh("qx-update --image /mnt/upd/base.squashfs", 300_000);
+    const env0 = await vm.agent.check("/usr/local/bin/qx-update status --json | grep -v '\"at\"'");
+    const same = await vm.agent.sh("/usr/local/bin/qx-update --image /mnt/upd/base.squashfs", 300_000);
     assert.equal(same.exitCode, 3);
     assert.match(same.stderr, /is the running version/);
-    const unsigned = await vm.agent.sh("cp /mnt/upd/next.squashfs /mnt/upd/next.squashfs.sha256 /tmp/ && qx-update --image /tmp/next.squashfs", 300_000);
+    const unsigned = await vm.agent.sh("cp /mnt/upd/next.squashfs /mnt/upd/next.squashfs.sha256 /tmp/ && /usr/local/bin/qx-update --image /tmp/next.squashfs", 300_000);
     assert.equal(unsigned.exitCode, 3);
     assert.match(unsigned.stderr, /not signed/);
     await vm.agent.check("rm -f /tmp/next.squashfs*");
-    assert.equal(await vm.agent.check("qx-update status --json | grep -v '\"at\"'"), env0);
+    assert.equal(await vm.agent.check("/usr/local/bin/qx-update status --json | grep -v '\"at\"'"), env0);
   });
 
   step("power cut #1 at a random point of an A→B install: boots a good slot", async () => {
@@ -142,7 +146,7 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     let s = await status();
     if (s.booted === "B") {
       // Cut #1 landed after the switch: B came up and was marked good; go back to A first.
-      await vm.agent.check("qx-update rollback", 120_000);
+      await vm.agent.check("/usr/local/bin/qx-update rollback", 120_000);
       await reboot();
       await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
       await up();
@@ -171,7 +175,7 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     assert.deepEqual(s.env.problems, []);
     assert.equal(s.env.source, "primary");
     assert.equal(slot(s, "A").status, "good");
-    const text = await vm.agent.check("qx-update status");
+    const text = await vm.agent.check("/usr/local/bin/qx-update status");
     assert.match(text, new RegExp(`slot B: good {2}version ${next.replace(/\./g, "\\.")} {2}\\[booted, primary\\]`));
     assert.match(await vm.agent.check("cat /quantix/update/history.json"), /env-repaired/);
   });
@@ -221,7 +225,7 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
 
   step("a slot failing its health check (config) is marked bad with the reason and rolled back", async () => {
     // Settings are read once while node.yaml is valid (kept as its last-good copy), then it is broken.
-    await vm.agent.check("qx-update verify /mnt/upd/next.squashfs >/dev/null", 300_000);
+    await vm.agent.check("/usr/local/bin/qx-update verify /mnt/upd/next.squashfs >/dev/null", 300_000);
     await install("next.squashfs");
     await vm.agent.check("echo 'bogus_key: 1' >> /quantix/node.yaml && sync");
     const t0 = Date.now();
@@ -238,6 +242,6 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     assert.equal(slot(s, "B").status, "bad");
     assert.equal(slot(s, "B").reason, "health:config");
     assert.match(s.lastRollback?.why ?? "", /health check failed: config/);
-    assert.match(await vm.agent.check("qx-update status"), /last rollback: slot B .*health check failed: config/);
+    assert.match(await vm.agent.check("/usr/local/bin/qx-update status"), /last rollback: slot B .*health check failed: config/);
   });
 });
