@@ -86,10 +86,10 @@ images: squashfs iso disk
 
 # ---- VM tier -----------------------------------------------------------------
 # Scenario files of the VM tier that CI runs (each shares its boots between scenarios).
-VM_TESTS := tests/vm/boot.test.ts
+VM_TESTS := tests/vm/boot.test.ts tests/vm/media.test.ts
 
-vm-test: $(DISK)
-	QX_DISK=$(DISK) QX_SQUASHFS=$(SQUASHFS) node scripts/run-tests.mjs vm $(VM_TESTS)
+vm-test: $(DISK) $(ISO)
+	QX_DISK=$(DISK) QX_ISO=$(ISO) QX_SQUASHFS=$(SQUASHFS) node scripts/run-tests.mjs vm $(VM_TESTS)
 
 test: check images vm-test
 
