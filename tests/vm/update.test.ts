@@ -161,7 +161,7 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     assert.equal(slot(s, "B").status, "trying");
     // A torn write of the first copy: half a block of garbage over its start.
     await vm.agent.check(
-      "mkdir -p /run/qx-t && mount -t vfat /dev/disk/by-partlabel/QX_EFI /run/qx-t && dd if=/dev/urandom of=/run/qx-t/grub/grubenv bs=512 count=1 conv=notrunc,fsync 2>/dev/null && umount /run/qx-t",
+      "mkdir -p /run/qx-t && mount -t vfat -o iocharset=iso8859-1 /dev/disk/by-partlabel/QX_EFI /run/qx-t && dd if=/dev/urandom of=/run/qx-t/grub/grubenv bs=512 count=1 conv=notrunc,fsync 2>/dev/null && umount /run/qx-t",
     );
     s = await status();
     assert.equal(s.env.source, "backup");

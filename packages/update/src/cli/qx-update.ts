@@ -29,6 +29,12 @@ import { deviceWatchdog } from "../watchdog.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { promises as fs } from "node:fs";
 
+// openpgp uses WebCrypto Ed25519, which Node 20 flags as experimental on stderr: errors must stay one line.
+process.removeAllListeners("warning");
+process.on("warning", (w) => {
+  if (w.name !== "ExperimentalWarning") process.stderr.write(`qx-update: warning: ${w.message}\n`);
+});
+
 interface Globals {
   root?: string;
   espDir?: string;
