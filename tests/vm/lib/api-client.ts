@@ -34,6 +34,7 @@ export class ApiClient {
         {
           method,
           rejectUnauthorized: false, // verified by fingerprint below
+          agent: false, // a fresh TLS handshake each time: a resumed session carries no certificate to pin
           headers: { ...(payload ? { "content-type": "application/json" } : {}), ...headers },
           timeout: timeoutMs,
         },
