@@ -7,7 +7,7 @@
  *
  * @example
  * ```ts
- * const app = new App({ api: nodeApi(sock), term: terminal(out), root: "/", runShell, log });
+ * const app = new App({ api: nodeApi(sock), term: terminal(out), runShell, log, screens: allScreens });
  * app.start(); app.input("\x1b[[B"); // F2: Configure Network
  * ```
  */
@@ -43,8 +43,6 @@ export type ShellRunner = (limitSeconds: number) => Promise<{ code: number | nul
 export interface AppOptions {
   readonly api: NodeApi;
   readonly term: Terminal;
-  /** Filesystem root (node.yaml, /sys/class/net). */
-  readonly root: string;
   readonly runShell: ShellRunner;
   /** The console's own log (stderr, into /var/log/quantix/qx-console.log). */
   readonly log: (msg: string) => void;

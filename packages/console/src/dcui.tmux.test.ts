@@ -71,6 +71,11 @@ describe("qx-console DCUI in tmux against a real qx-node", { timeout: 180_000 },
       "sys/class/net/eth0/type": "1\n",
       "sys/class/net/eth0/operstate": "up\n",
       "sys/class/net/eth0/address": "52:54:00:12:34:56\n",
+      "sys/class/net/eth0/carrier": "1\n",
+      "sys/class/net/eth0/speed": "1000\n",
+      "sys/class/net/eth1/type": "1\n",
+      "sys/class/net/eth1/operstate": "down\n",
+      "sys/class/net/eth1/address": "52:54:00:12:34:57\n",
       "sys/class/net/lo/type": "772\n",
       "var/log/quantix/qx-node.log": `${Array.from({ length: 60 }, (_, i) => `test log line ${i + 1}`).join("\n")}\n`,
     });
@@ -86,7 +91,7 @@ describe("qx-console DCUI in tmux against a real qx-node", { timeout: 180_000 },
     errLog = join(dir, "qx-console.log");
     const conf = join(dir, "tmux.conf");
     await writeFile(conf, "set -g status off\n");
-    const cmd = [process.execPath, "--import", "tsx", "packages/console/src/main.ts", "--socket", socket, "--root", root, "--interval", "2", "--shell", "/bin/sh", "--shell-minutes", "1"]
+    const cmd = [process.execPath, "--import", "tsx", "packages/console/src/main.ts", "--socket", socket, "--interval", "2", "--shell", "/bin/sh", "--shell-minutes", "1"]
       .map((a) => `'${a}'`)
       .join(" ");
     tmux("-f", conf, "new-session", "-d", "-x", "80", "-y", "25", "-c", REPO, `${cmd} 2>'${errLog}'; sleep 60`);
@@ -133,7 +138,7 @@ describe("qx-console DCUI in tmux against a real qx-node", { timeout: 180_000 },
 
   it("every F-key screen renders, from Linux console and xterm sequences", async () => {
     const screens: [string, () => void, RegExp][] = [
-      ["F2 (linux)", () => raw("\x1b[[B"), /Configure Network[\s\S]*eth0 +link up/],
+      ["F2 (linux)", () => raw("\x1b[[B"), /Configure Network[\s\S]*eth0 +link up 1000 Mb\/s +52:54:00:12:34:56[\s\S]*eth1 +link down/],
       ["F3 (xterm)", () => keys("F3"), /View Logs[\s\S]*test log line 60/],
       ["F4 (linux)", () => raw("\x1b[[D"), /Join Cluster[\s\S]*join protocol is pending/],
       ["F5 (linux)", () => raw("\x1b[[E"), /Restart Services[\s\S]*libvirtd/],

@@ -18,7 +18,6 @@ export interface DcuiOptions {
   /** Terminal device; stdin/stdout when absent. */
   readonly tty?: string;
   readonly socket: string;
-  readonly root: string;
   readonly interval: number;
   readonly shellMinutes: number;
   /** The emergency shell's command line. */
@@ -65,7 +64,6 @@ export function runDcui(o: DcuiOptions): App {
   const app = new App({
     api: nodeApi(o.socket),
     term,
-    root: o.root,
     interval: o.interval,
     shellMinutes: o.shellMinutes,
     runShell: shellRunner(o.shell, fd, input),

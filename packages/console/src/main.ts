@@ -4,7 +4,7 @@
  * The `qx-console` command: the DCUI (full-screen console on tty1 and the serial
  * console), or the plain status banner.
  *
- *   qx-console [--tty /dev/tty1] [--socket PATH] [--root /] [--interval 5]   the DCUI
+ *   qx-console [--tty /dev/tty1] [--socket PATH] [--interval 5]   the DCUI
  *   qx-console --banner [--tty /dev/tty1] [--interval 5] [--socket PATH]      status banner only
  *   qx-console --banner --once                                               print once to stdout (tests)
  */
@@ -35,7 +35,6 @@ interface Options {
   tty?: string;
   interval: number;
   socket: string;
-  root: string;
   shellMinutes: number;
   shell: string;
 }
@@ -73,7 +72,6 @@ const program = new Command("qx-console")
   .option("--tty <path>", "use this terminal device (e.g. /dev/tty1, /dev/ttyS0) instead of stdin/stdout")
   .option("--interval <seconds>", "refresh period", range(1, 3600, "seconds"), 5)
   .option("--socket <path>", "qx-node's unix socket", DEFAULT_SOCKET)
-  .option("--root <dir>", "filesystem root (node.yaml, /sys/class/net)", "/")
   .option("--shell-minutes <n>", "time limit of the emergency shell", range(1, 240, "minutes"), 15)
   .option("--shell <command>", "the emergency shell's command line", "setsid -c /bin/sh -l")
   .action(async (opts: Options) => {

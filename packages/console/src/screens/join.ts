@@ -1,28 +1,27 @@
 /**
  * @module screens/join
  * F4 Join Cluster: control plane URL, join token (format checked as typed), optional
- * CA pin. Saved into node.yaml (`cluster_url`, `join_token`, `ca_pin`) through core's
- * comment-keeping config store, since qx-node has no route for them yet. The join
- * protocol itself is a later issue, and the screen says so.
+ * CA pin. Saved into node.yaml (`cluster_url`, `join_token`, `ca_pin`) by qx-node
+ * (`PUT /api/v1/node/join`, which checks them against core's node.yaml schema; the
+ * form checks the same schema as it is typed). The join protocol itself is a later
+ * issue, and the screen says so.
  */
 import type { App, Screen } from "../app.ts";
 import { button, Form, text } from "../form.ts";
+import { errorText } from "../node-api.ts";
 import { optional, required } from "../validate.ts";
 
 type ConfigRules = typeof import("../validate-config.ts");
 
-/** core's config store, loaded on use (it brings the YAML library and zod). */
-const configFiles = () => import("@quantix/core/config/files");
+interface JoinSettings {
+  cluster_url: string | null;
+  join_token: string | null;
+  ca_pin: string | null;
+}
 
-/** Writes the three settings into node.yaml (an empty CA pin removes it). */
-export async function saveJoin(root: string, v: { url: string; token: string; pin: string }): Promise<void> {
-  const { nodeConfigFile } = await configFiles();
-  await nodeConfigFile(root).update((doc) => {
-    doc.set(["cluster_url"], v.url);
-    doc.set(["join_token"], v.token);
-    if (v.pin) doc.set(["ca_pin"], v.pin);
-    else doc.delete(["ca_pin"]);
-  });
+/** The request body of `PUT /api/v1/node/join` (an empty CA pin removes it). */
+export function joinBody(v: { url: string; token: string; pin: string }): Record<string, string> {
+  return { cluster_url: v.url.trim(), join_token: v.token.trim(), ...(v.pin.trim() ? { ca_pin: v.pin.trim() } : {}) };
 }
 
 export function joinScreen(app: App): Screen {
@@ -30,7 +29,7 @@ export function joinScreen(app: App): Screen {
   let form = new Form([]);
   let message = "";
 
-  function make(cur: { cluster_url?: string; join_token?: string; ca_pin?: string }): Form {
+  function make(cur: Partial<JoinSettings>): Form {
     const { caPin, clusterUrl, joinToken } = rules!;
     return new Form([
       text("url", "Control plane URL", { value: cur.cluster_url ?? "", max: 52, validate: required(clusterUrl) }),
@@ -48,9 +47,11 @@ export function joinScreen(app: App): Screen {
       return;
     }
     try {
-      await saveJoin(app.o.root, { url: form.value("url"), token: form.value("token"), pin: form.value("pin") });
-      app.log(`cluster join settings saved (url ${form.value("url")})`);
-      message = "✓ Saved in node.yaml. Joining will start once the join protocol exists.";
+      const a = await app.api.call("PUT", "/api/v1/node/join", joinBody({ url: form.value("url"), token: form.value("token"), pin: form.value("pin") }));
+      if (a.status === 200) {
+        app.log(`cluster join settings saved (url ${form.value("url")})`);
+        message = "✓ Saved in node.yaml. Joining will start once the join protocol exists.";
+      } else message = `✗ Not saved: ${errorText(a)}`;
     } catch (e) {
       message = `✗ ${e instanceof Error ? e.message : String(e)}`;
     }
@@ -62,12 +63,9 @@ export function joinScreen(app: App): Screen {
       message = "";
       form = new Form([]);
       rules ??= await import("../validate-config.ts");
-      const { nodeConfigFile } = await configFiles();
-      const cur = await nodeConfigFile(app.o.root)
-        .loadWithFallback()
-        .then((r) => r.value ?? {})
-        .catch(() => ({}));
-      form = make(cur);
+      const cur = await app.api.call<JoinSettings>("GET", "/api/v1/node/join").catch(() => null);
+      if (cur && cur.status !== 200) message = `✗ ${errorText(cur)}`;
+      form = make(cur?.status === 200 ? cur.body : {});
       app.draw();
     },
     view() {

@@ -7,11 +7,25 @@
  */
 import type { App, Screen } from "../app.ts";
 import { button, choice, Form, text } from "../form.ts";
-import { listNics, type Nic } from "../interfaces.ts";
 import { errorText } from "../node-api.ts";
 import { optional, required, splitList, vlan } from "../validate.ts";
 
 type ConfigRules = typeof import("../validate-config.ts");
+
+/** One NIC as `GET /api/v1/network/interfaces` lists it. */
+export interface Nic {
+  readonly name: string;
+  readonly link: string;
+  readonly carrier: boolean;
+  readonly mac: string;
+  readonly speedMbps: number | null;
+}
+
+/** "up 1000 Mb/s", "down", "up (no carrier)". */
+export function linkText(n: Nic): string {
+  if (n.link === "up" && !n.carrier) return "up (no carrier)";
+  return n.speedMbps && n.link === "up" ? `up ${n.speedMbps} Mb/s` : n.link;
+}
 
 interface Trial {
   state: string;
@@ -66,9 +80,12 @@ export function networkScreen(app: App): Screen {
   async function load(): Promise<void> {
     message = "Loading...";
     rules ??= await import("../validate-config.ts");
-    nics = await listNics(app.o.root);
     try {
-      const a = await app.api.call<NetworkAnswer>("GET", "/api/v1/network");
+      const [list, a] = await Promise.all([
+        app.api.call<{ interfaces: Nic[] }>("GET", "/api/v1/network/interfaces"),
+        app.api.call<NetworkAnswer>("GET", "/api/v1/network"),
+      ]);
+      nics = list.status === 200 ? list.body.interfaces : [];
       if (a.status !== 200) throw new Error(errorText(a));
       build(a.body.config);
       trial = a.body.trial.state === "pending" || a.body.trial.state === "applying" ? a.body.trial : null;
@@ -148,7 +165,7 @@ export function networkScreen(app: App): Screen {
     },
     view() {
       const body = ["", "   Interfaces:"];
-      for (const n of nics.slice(0, 4)) body.push(`     ${n.name.padEnd(16)}link ${n.link.padEnd(8)} ${n.mac}`);
+      for (const n of nics.slice(0, 4)) body.push(`     ${n.name.padEnd(16)}link ${linkText(n).padEnd(18)} ${n.mac}`);
       if (nics.length === 0) body.push("     (none found)");
       body.push("");
       body.push(...form.lines());

@@ -13,10 +13,22 @@ management:
   mode: "dhcp" # DHCP until the static plan is ready
 `;
 
+/** Two NICs (one up at 1 Gb/s, one down), loopback, a bridge and a VLAN device. */
+const SYSFS_NET: Record<string, string> = {};
+for (const [name, files] of Object.entries({
+  eno1: { type: "1", operstate: "up", carrier: "1", address: "52:54:00:12:34:56", speed: "1000", uevent: "INTERFACE=eno1\n" },
+  eno2: { type: "1", operstate: "down", carrier: "0", address: "52:54:00:12:34:57", speed: "-1", uevent: "INTERFACE=eno2\n" },
+  lo: { type: "772", operstate: "unknown", carrier: "1", address: "00:00:00:00:00:00" },
+  br0: { type: "1", operstate: "up", carrier: "1", address: "52:54:00:aa:bb:cc", "bridge/stp_state": "0" },
+  "eno1.20": { type: "1", operstate: "up", carrier: "1", address: "52:54:00:12:34:56", uevent: "DEVTYPE=vlan\nINTERFACE=eno1.20\n" },
+})) {
+  for (const [f, v] of Object.entries(files)) SYSFS_NET[`sys/class/net/${name}/${f}`] = `${v}\n`;
+}
+
 describe("qx-node API over HTTPS", () => {
   let n: TestNode;
   before(async () => {
-    n = await startTestNode({ "quantix/network.yaml": NETWORK_WITH_COMMENTS, "var/log/quantix/qx-node.log": "one\ntwo\nthree\n", "dev/kmsg": "6,1,5140900,-;Linux version 6.12\n SUBSYSTEM=x\n4,2,6000000,-;eth0: link up\n", "etc/init.d/libvirtd": "#!/sbin/openrc-run\n" });
+    n = await startTestNode({ "quantix/network.yaml": NETWORK_WITH_COMMENTS, "var/log/quantix/qx-node.log": "one\ntwo\nthree\n", "dev/kmsg": "6,1,5140900,-;Linux version 6.12\n SUBSYSTEM=x\n4,2,6000000,-;eth0: link up\n", "etc/init.d/libvirtd": "#!/sbin/openrc-run\n", ...SYSFS_NET });
   });
   after(() => n.close());
 
@@ -63,6 +75,42 @@ describe("qx-node API over HTTPS", () => {
     assert.equal(await readFile(join(n.root, "proc/sys/kernel/hostname"), "utf8"), "lab-2");
     assert.match(await readFile(join(n.root, "etc/hosts"), "utf8"), /127\.0\.1\.1\tlab-2/);
     assert.equal((await n.call("GET", "/api/v1/node", { token: n.reader })).json.hostname, "lab-2");
+  });
+
+  it("join settings: admin only, token format checked (400 with the field), stored in node.yaml with comments kept", async () => {
+    const url = "https://control-plane.example.com:6443";
+    assert.equal((await n.call("GET", "/api/v1/node/join", { token: n.reader })).status, 403);
+    const empty = await n.call("GET", "/api/v1/node/join", { token: n.admin });
+    assert.deepEqual(empty.json, { cluster_url: null, join_token: null, ca_pin: null, joined: false, protocol: "pending" });
+    const badToken = await n.call("PUT", "/api/v1/node/join", { token: n.admin, body: { cluster_url: url, join_token: "ABCD-123" } });
+    assert.equal(badToken.status, 400);
+    assert.equal(badToken.json.field, "body.join_token");
+    assert.match(badToken.json.message, /xxxx\.xxxxxxxx/);
+    const badPin = await n.call("PUT", "/api/v1/node/join", { token: n.admin, body: { cluster_url: url, join_token: "abcd.0123456789", ca_pin: "md5:00" } });
+    assert.equal(badPin.json.field, "body.ca_pin");
+    const node = join(n.root, "quantix/node.yaml");
+    await appendFile(node, "# kept: a comment by the admin\n");
+    const pin = `sha256:${"ab".repeat(32)}`;
+    const ok = await n.call("PUT", "/api/v1/node/join", { token: n.admin, body: { cluster_url: url, join_token: "abcd.0123456789", ca_pin: pin } });
+    assert.equal(ok.status, 200, ok.text);
+    assert.deepEqual(ok.json, { cluster_url: url, join_token: "abcd.0123456789", ca_pin: pin, joined: false, protocol: "pending" });
+    const text = await readFile(node, "utf8");
+    assert.match(text, /# kept: a comment by the admin/);
+    assert.match(text, /join_token: "?abcd\.0123456789"?/);
+    // Without a pin the stored one goes.
+    const noPin = await n.call("PUT", "/api/v1/node/join", { token: n.admin, body: { cluster_url: url, join_token: "abcd.0123456789" } });
+    assert.equal(noPin.json.ca_pin, null);
+    assert.doesNotMatch(await readFile(node, "utf8"), /ca_pin/);
+  });
+
+  it("interfaces: Ethernet NICs with link state from sysfs, without loopback, bridges and VLAN devices", async () => {
+    const r = await n.call("GET", "/api/v1/network/interfaces", { token: n.reader });
+    assert.equal(r.status, 200, r.text);
+    assert.deepEqual(r.json.interfaces, [
+      { name: "eno1", link: "up", carrier: true, mac: "52:54:00:12:34:56", speedMbps: 1000 },
+      { name: "eno2", link: "down", carrier: false, mac: "52:54:00:12:34:57", speedMbps: null },
+    ]);
+    assert.equal((await n.call("GET", "/api/v1/network/interfaces")).status, 401);
   });
 
   it("API tokens: create (shown once), list without secrets, revoke → 401", async () => {

@@ -2,11 +2,13 @@
  * @module api/network
  *   GET  /api/v1/network          read    network.yaml, what the kernel has, the trial
  *   PUT  /api/v1/network          admin   new management settings, applied on trial (202)
+ *   GET  /api/v1/network/interfaces  read  the NICs with their link state (to pick the management interface)
  *   GET  /api/v1/network/trial    read    the trial: applying | pending (deadline) | confirmed | reverted | failed
  *   POST /api/v1/network/confirm  admin   keep the change; must arrive over the new address
  */
 import { ManagementNetwork, NetworkConfig, networkConfigFile } from "@quantix/core";
 import { z } from "zod";
+import { Interface, listInterfaces } from "../services/interfaces.ts";
 import { type NetworkTrial, TrialState, type NetworkApplier } from "../services/network-try.ts";
 import { type Api, route } from "./route.ts";
 
@@ -54,6 +56,16 @@ export function networkRoutes(api: Api, o: { root: string; trial: NetworkTrial; 
     status: 202,
     errors: { 409: "another change is on trial" },
     handler: async ({ body }) => o.trial.start(body),
+  });
+
+  route(api, {
+    method: "GET",
+    url: "/api/v1/network/interfaces",
+    scope: "read",
+    tag: "network",
+    summary: "The node's network interfaces (Ethernet NICs) with link state, carrier, MAC and speed",
+    response: z.object({ interfaces: z.array(Interface) }),
+    handler: async () => ({ interfaces: await listInterfaces(o.root) }),
   });
 
   route(api, {
