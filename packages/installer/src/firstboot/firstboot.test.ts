@@ -39,9 +39,9 @@ describe("qx-firstboot", () => {
     assert.equal(report.ok, true, lines.join("\n"));
     assert.deepEqual(
       report.phases.map((p) => p.name),
-      ["ensureConfigDir", "ensureIdentity", "ensureNetworkConfig", "ensureCertDir", "applyHostname", "markDone"],
+      ["ensureConfigDir", "ensureIdentity", "ensureNetworkConfig", "ensureCertDir", "ensureAdminCredential", "applyHostname", "markDone"],
     );
-    assert.equal(lines.length, 6, "one line per phase");
+    assert.equal(lines.length, 7, "one line per phase");
     const p = configPaths(root);
     const node = await nodeConfigFile(root).load();
     assert.match(node.node_id, UUID_V4);
@@ -70,7 +70,7 @@ describe("qx-firstboot", () => {
     assert.equal(report.ok, true);
     assert.deepEqual(
       report.phases.map((x) => x.status),
-      ["skipped", "skipped", "skipped", "skipped", "skipped", "skipped"],
+      ["skipped", "skipped", "skipped", "skipped", "skipped", "skipped", "skipped"],
       lines.join("\n"),
     );
     const after = await Promise.all([p.node, p.network, p.firstbootDone].map((f) => readFile(f, "utf8")));

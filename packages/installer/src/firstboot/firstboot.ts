@@ -3,12 +3,18 @@
  * qx-firstboot: prepares `/quantix` once per installation, before qx-node starts, and
  * applies the hostname on every boot. A named phase list:
  *
- *   ensureConfigDir → ensureIdentity → ensureNetworkConfig → ensureCertDir → applyHostname → markDone
+ *   ensureConfigDir → ensureIdentity → ensureNetworkConfig → ensureCertDir
+ *     → ensureAdminCredential → applyHostname → markDone
  *
- * Every phase checks what exists and does only what is missing; every write is atomic
- * (temp + fsync + rename). A power cut anywhere reruns cleanly on the next boot and
- * never yields a second identity (see {@link ensureIdentity}). `firstboot.done` is
- * written last. The TLS pair is qx-node's job, not this one's.
+ * Values for a new installation come from the image defaults overlaid by the
+ * installer's `/quantix/install.yaml` (see seed.ts). Every phase checks what exists
+ * and does only what is missing; every write is atomic (temp + fsync + rename). A
+ * power cut anywhere reruns cleanly on the next boot and never yields a second
+ * identity (see {@link ensureIdentity}; firstboot.test.ts cuts the power before every
+ * single write). `firstboot.done` is written last. The TLS pair is made by qx-node on
+ * its first start (it names the node's IP addresses, known only once the network is
+ * up); without an admin password hash in the answers, so is the random initial
+ * admin password.
  *
  * @example
  * ```ts
@@ -18,11 +24,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
+import { join } from "node:path";
 import { configPaths, networkConfigFile, writeFileAtomic } from "@quantix/core";
 import { FirstbootError } from "./errors.ts";
 import { applyHostname } from "./hostname.ts";
 import { ensureIdentity, type Identity, nodeIdFromDoneFile } from "./identity.ts";
-import { type FirstbootSeed, seedFromDefaults } from "./seed.ts";
+import { ensureAdminCredential } from "./admin-credential.ts";
+import { type FirstbootSeed, seedFor } from "./seed.ts";
 import { type PhaseResult, runSequence, Sequence, type SequenceReport } from "./sequence.ts";
 
 export interface FirstbootOptions {
@@ -73,6 +81,7 @@ async function ensureIdentityPhase(ctx: FirstbootContext): Promise<PhaseResult> 
   const { identity, message } = await ensureIdentity({
     root: ctx.root,
     prefix: async () => (await ctx.seed()).hostnamePrefix,
+    hostname: async () => (await ctx.seed()).hostname,
     newNodeId: ctx.newNodeId,
   });
   ctx.identity = identity;
@@ -100,6 +109,13 @@ async function ensureCertDir(ctx: FirstbootContext): Promise<PhaseResult> {
   return done(`created ${dir} (qx-node creates its TLS pair there)`);
 }
 
+async function ensureAdminCredentialPhase(ctx: FirstbootContext): Promise<PhaseResult> {
+  const seed = await ctx.seed();
+  const r = await ensureAdminCredential({ dir: join(ctx.paths.dir, "auth"), hash: seed.adminPasswordHash, now: ctx.now });
+  if (seed.warning) return { status: "warning", message: `${r.message}; install.yaml not used: ${seed.warning}` };
+  return r.wrote ? done(r.message) : skipped(r.message);
+}
+
 async function applyHostnamePhase(ctx: FirstbootContext): Promise<PhaseResult> {
   if (!ctx.identity) throw new FirstbootError("no identity: the hostname cannot be applied", "applyHostname");
   const changed = await applyHostname(ctx.identity.hostname, { root: ctx.root });
@@ -123,6 +139,7 @@ export function firstbootSequence(): Sequence<FirstbootContext> {
     .append("ensureIdentity", ensureIdentityPhase, { continueOnError: true })
     .append("ensureNetworkConfig", ensureNetworkConfig, { continueOnError: true })
     .append("ensureCertDir", ensureCertDir, { continueOnError: true })
+    .append("ensureAdminCredential", ensureAdminCredentialPhase, { continueOnError: true })
     .append("applyHostname", applyHostnamePhase, { continueOnError: true })
     .append("markDone", markDone, { onlyIfAllOk: true });
 }
@@ -131,7 +148,7 @@ export function firstbootSequence(): Sequence<FirstbootContext> {
 export async function runFirstboot(o: FirstbootOptions = {}): Promise<SequenceReport> {
   const root = o.root ?? "/";
   let seedPromise: Promise<FirstbootSeed> | null = null;
-  const seed = o.seed ?? (() => seedFromDefaults(root));
+  const seed = o.seed ?? (() => seedFor(root));
   const ctx: FirstbootContext = {
     root,
     paths: configPaths(root),

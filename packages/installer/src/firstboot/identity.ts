@@ -41,6 +41,8 @@ export interface EnsureIdentityOptions {
   readonly root: string;
   /** The hostname prefix (from the seed); only asked for when a file must be written. */
   readonly prefix: () => Promise<string>;
+  /** A fixed hostname (the installer's answer file), used instead of `<prefix>-XXXX` for a new node.yaml. */
+  readonly hostname?: () => Promise<string | undefined>;
   readonly newNodeId?: () => string;
 }
 
@@ -87,9 +89,10 @@ export async function ensureIdentity(o: EnsureIdentityOptions): Promise<{ identi
     return { identity: { nodeId: v.node_id, hostname: v.hostname, source: "last-good", degraded: false }, message: `node.yaml was missing; restored from the last good copy (node_id ${v.node_id}, hostname ${v.hostname})` };
   }
   const prefix = await o.prefix();
+  const fixed = await o.hostname?.();
   const doneId = await nodeIdFromDoneFile(paths.firstbootDone);
   const nodeId = doneId ?? (o.newNodeId ?? randomUUID)();
-  const value: NodeConfig = { node_id: nodeId, hostname: hostnameFor(prefix, nodeId) };
+  const value: NodeConfig = { node_id: nodeId, hostname: fixed ?? hostnameFor(prefix, nodeId) };
   try {
     await file.write(value, { header: HEADER });
   } catch (e) {
