@@ -1,16 +1,24 @@
 /**
  * @module engine/install
  * Runs the install engine: checks the target, then each phase of the mode in order,
- * reporting every phase with its duration.
+ * reporting every phase with its duration. The same engine serves every mode:
+ *
+ * - `image`: a disk image file (`make disk`), built as `<target>.work` and renamed;
+ * - `install`: a block device, erased after {@link preflight} accepted it;
+ * - `upgrade`: a block device already carrying the layout; keeps /quantix and /data.
  *
  * @example
  * ```ts
  * await install({ mode: "image", target: "out.img", imagePath: "system.squashfs", sizeBytes: 2 * GiB });
+ * await install({ mode: "install", target: "/dev/vda", imagePath: "/run/qx/system.squashfs" });
  * ```
  */
 import { promises as fs } from "node:fs";
 import { MIN_DISK_BYTES, openSystemImage, planDisk, run } from "@quantix/core";
-import { type InstallEvent, type InstallMode, phasesFor } from "./phases.ts";
+import { type DiskEnv, defaultDiskEnv, diskInfo } from "./disks.ts";
+import { checkExistingLayout } from "./existing-layout.ts";
+import { type DataFormat, type InstallEvent, type InstallMode, phasesFor } from "./phases.ts";
+import { preflight } from "./preflight.ts";
 import { makeTarget, TargetError } from "./target.ts";
 
 export interface InstallRequest {
@@ -23,7 +31,11 @@ export interface InstallRequest {
   readonly sizeBytes?: number;
   readonly cmdline?: string;
   readonly configFiles?: Record<string, string | Buffer>;
+  /** Data partition: XFS (default) or an LVM volume group (devices only). */
+  readonly data?: DataFormat;
   readonly log?: (e: InstallEvent) => void;
+  /** How disks are inspected (tests point it at fakes). */
+  readonly diskEnv?: DiskEnv;
 }
 
 export interface InstallReport {
@@ -32,27 +44,28 @@ export interface InstallReport {
   readonly totalMs: number;
 }
 
-async function deviceSize(dev: string): Promise<number> {
-  const { stdout } = await run("blockdev", ["--getsize64", dev]);
-  return Number(stdout.trim());
-}
-
 /** Runs an install. In image mode the image is built as `<target>.work` and renamed on success. */
 export async function install(req: InstallRequest): Promise<InstallReport> {
   const t0 = performance.now();
   const log = req.log ?? (() => undefined);
   const image = await openSystemImage(req.imagePath);
-  const size =
-    req.mode === "image"
-      ? (req.sizeBytes ?? Math.ceil(MIN_DISK_BYTES / 2 ** 30) * 2 ** 30)
-      : await deviceSize(req.target).catch((e) => {
-          throw new TargetError("not a block device", req.target, { cause: e });
-        });
-  const plan = planDisk(size);
-  const slot = plan.partitions.find((p) => p.role === "system-a");
-  if (slot && image.sizeBytes > slot.sizeBytes) {
-    throw new TargetError(`system image (${image.sizeBytes} bytes) is larger than the slot (${slot.sizeBytes})`, req.imagePath);
+  let plan: ReturnType<typeof planDisk>;
+  if (req.mode === "image") {
+    plan = planDisk(req.sizeBytes ?? Math.ceil(MIN_DISK_BYTES / 2 ** 30) * 2 ** 30);
+    const slot = plan.partitions.find((p) => p.role === "system-a");
+    if (slot && image.sizeBytes > slot.sizeBytes) {
+      throw new TargetError(`system image (${image.sizeBytes} bytes) is larger than the slot (${slot.sizeBytes})`, req.imagePath);
+    }
+  } else {
+    // Every refusal happens here, before anything is written.
+    const env = req.diskEnv ?? defaultDiskEnv();
+    const disk = await diskInfo(req.target, env).catch((e) => {
+      throw new TargetError("not a block device (lsblk does not know it)", req.target, { cause: e, hint: "name a disk such as /dev/sda" });
+    });
+    plan = preflight(disk, { mode: req.mode, imageBytes: image.sizeBytes });
+    if (req.mode === "upgrade") await checkExistingLayout(req.target, plan, env.run);
   }
+  const size = plan.diskBytes;
   const path = req.mode === "image" ? `${req.target}.work` : req.target;
   if (req.mode === "image") {
     await fs.rm(path, { force: true });
@@ -65,6 +78,7 @@ export async function install(req: InstallRequest): Promise<InstallReport> {
     image,
     cmdline: req.cmdline ?? "console=tty0 console=ttyS0,115200",
     configFiles: req.configFiles ?? {},
+    data: req.data ?? "xfs",
     log,
   };
   const phases: InstallReport["phases"] = [];
@@ -80,6 +94,8 @@ export async function install(req: InstallRequest): Promise<InstallReport> {
     if (req.mode === "image") {
       await run("sgdisk", ["--verify", path]);
       await fs.rename(path, req.target);
+    } else {
+      await run("sync", []);
     }
   } catch (e) {
     if (req.mode === "image") await fs.rm(path, { force: true });

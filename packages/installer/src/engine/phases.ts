@@ -26,9 +26,13 @@ import {
   type SystemImage,
   writeSlot,
 } from "@quantix/core";
-import { type InstallTarget, rereadPartitions } from "./target.ts";
+import { type InstallTarget, rereadPartitions, TargetError } from "./target.ts";
 
 export type InstallMode = "image" | "install" | "upgrade";
+export type DataFormat = "xfs" | "lvm";
+
+/** The volume group made on the data partition with the LVM option. */
+export const DATA_VOLUME_GROUP = "qx_data";
 
 export interface InstallContext {
   readonly mode: InstallMode;
@@ -38,6 +42,8 @@ export interface InstallContext {
   readonly cmdline: string;
   /** Files to place on the fresh config partition (path relative to /quantix → content). */
   readonly configFiles: Readonly<Record<string, string | Buffer>>;
+  /** What the data partition holds: an XFS filesystem (default) or an LVM volume group for a storage pool. */
+  readonly data: DataFormat;
   readonly log: (event: InstallEvent) => void;
 }
 
@@ -128,7 +134,7 @@ export const writeSlotA: Phase = {
     const res = await writeSlot(createReadStream(ctx.image.path), r, {
       onProgress: (phase, done) => ctx.log({ type: "progress", phase: `slot-a ${phase}`, done, total: ctx.image.sizeBytes }),
     });
-    return `${(res.bytes / MiB).toFixed(1)} MiB, sha256 ${res.sha256.slice(0, 16)}…, verified`;
+    return `${(res.bytes / MiB).toFixed(1)} MiB, write ${(res.writeMs / 1000).toFixed(1)}s, verify ${(res.verifyMs / 1000).toFixed(1)}s, sha256 ${res.sha256.slice(0, 16)}…`;
   },
 };
 
@@ -168,9 +174,17 @@ export const formatConfig: Phase = {
 
 export const formatData: Phase = {
   name: "data",
-  async run({ target }) {
+  async run({ target, data }) {
     const r = await target.region("data");
     const label = partition("data").label ?? "QX_DATA";
+    if (data === "lvm") {
+      if (r.offset) throw new TargetError("the LVM option needs a block device, not a disk image file", target.path);
+      await run("pvcreate", ["--quiet", "-ff", "--yes", r.path]);
+      await run("vgcreate", ["--quiet", DATA_VOLUME_GROUP, r.path]);
+      // Leave the group inactive: the installed system activates it; the installer holds nothing open.
+      await run("vgchange", ["--quiet", "-an", DATA_VOLUME_GROUP], { allowFailure: true });
+      return `LVM volume group ${DATA_VOLUME_GROUP} on ${r.path}, ${(r.size / MiB).toFixed(0)} MiB`;
+    }
     if (!r.offset) {
       await run("mkfs.xfs", ["-q", "-f", "-L", label, r.path]);
       return `XFS ${label}`;
