@@ -55,8 +55,12 @@ describe("answer file", () => {
 
   it("asks for the label given on the kernel command line", async () => {
     const asked: string[] = [];
-    await resolveAnswers({ cmdline: "qx.install.answers=PXE_ANS", readLabel: async (l) => (asked.push(l), null) });
-    await resolveAnswers({ cmdline: "", readLabel: async (l) => (asked.push(l), null) });
+    const readLabel = async (l: string) => {
+      asked.push(l);
+      return null;
+    };
+    await resolveAnswers({ cmdline: "qx.install.answers=PXE_ANS", readLabel });
+    await resolveAnswers({ cmdline: "", readLabel });
     assert.deepEqual(asked, ["PXE_ANS", "QX_ANSWERS"]);
   });
 
