@@ -60,6 +60,12 @@ describe("live installer (integration)", { timeout: 5 * 60_000 }, () => {
       report.phases.map((p) => p.name),
       ["partition", "bios-boot", "esp", "slot-a", "slot-b", "config", "data"],
     );
+    // Respawned by its service before the power goes: no second install.
+    const again = await live("qx.live=1", `disk: ${dev}\nerase: true\nafter: poweroff\n`);
+    assert.equal(again.outcome, "interactive");
+    assert.deepEqual(again.afters, []);
+    assert.match(again.interactive[0]?.message ?? "", /installed Quantix-OS 9\.9\.9 .*remove the installation medium/);
+    await rm(join(dir, "root/run/quantix/installed"));
   });
 
   it("a refused disk falls back to the interactive installer with the reason, nothing written", async () => {

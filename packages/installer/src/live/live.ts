@@ -70,7 +70,11 @@ export async function runLive(o: LiveOptions = {}): Promise<"installed" | "inter
     out(`answer file not used: ${message}`);
   }
 
-  if (answers?.unattended && answers.disk) {
+  // The service respawns the installer; an unattended install runs once per live boot.
+  const marker = join(root, "run/quantix/installed");
+  const installedBefore = await fs.readFile(marker, "utf8").catch(() => null);
+  if (installedBefore) message = `${installedBefore.trim()}; remove the installation medium and reboot`;
+  else if (answers?.unattended && answers.disk) {
     out(`unattended ${answers.mode} of Quantix-OS ${image.version} on ${answers.disk} (data ${answers.data}, then ${answers.after})`);
     const t0 = Date.now();
     try {
@@ -85,9 +89,12 @@ export async function runLive(o: LiveOptions = {}): Promise<"installed" | "inter
       });
       out(summary(r, answers.disk));
       out(`report ${JSON.stringify({ version: r.version, disk: answers.disk, totalMs: Math.round(r.totalMs), phases: r.phases.map((p) => ({ name: p.name, ms: Math.round(p.ms), detail: p.detail })) })}`);
+      await fs.mkdir(join(root, "run/quantix"), { recursive: true });
+      await fs.writeFile(marker, `${summary(r, answers.disk)}\n`);
       out(answers.after === "stay" ? "done; reboot when ready" : `done; ${answers.after} now`);
       await (o.after ?? afterInstall)(answers.after);
-      return "installed";
+      if (answers.after !== "stay") return "installed";
+      message = `${summary(r, answers.disk)}; remove the installation medium and reboot`;
     } catch (e) {
       message = `unattended install on ${answers.disk} failed after ${((Date.now() - t0) / 1000).toFixed(1)} s: ${e instanceof Error ? e.message : String(e)}`;
       out(message);
