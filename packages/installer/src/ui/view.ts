@@ -69,17 +69,17 @@ export function view(s: State): string[] {
   switch (s.screen) {
     case "disks": {
       const body = [modeLine, "", "   Device            Size  Model                  State       Contents"];
-      const room = bodyRows(2) - body.length - 1 - msg.length;
+      const room = bodyRows(2, true) - body.length - 1 - msg.length;
       const start = Math.max(0, Math.min(s.cursor - room + 1, s.disks.length - room));
       for (const [i, d] of s.disks.slice(start, start + room).entries()) body.push(diskRow(d, s, start + i === s.cursor));
       if (!s.disks.length) body.push("   (no disks found)");
-      while (body.length < bodyRows(2) - msg.length) body.push("");
+      while (body.length < bodyRows(2, true) - msg.length) body.push("");
       body.push(...msg);
       return frame({
         title,
         subtitle: "Select the disk to install to",
         body,
-        footer: ["[Up/Down] Select  [Enter] Install  [U] Install/upgrade  [L] XFS/LVM  [R] Rescan", "[F10] Reboot  [F12] Shell"],
+        footer: ["[Up/Down] Select  [Enter] Continue  [U] Install/upgrade  [L] XFS/LVM", "[R] Rescan  [F10] Reboot  [F12] Shell"],
       });
     }
     case "confirm": {
