@@ -37,6 +37,10 @@ import type { Api, Principal } from "./api/route.ts";
 import { servicesRoutes } from "./api/services.ts";
 import { updateRoutes } from "./api/update.ts";
 import { webRoutes } from "./api/web.ts";
+import { networksRoutes } from "./api/networks.ts";
+import { storageRoutes } from "./api/storage.ts";
+import { vmRoutes } from "./api/vms.ts";
+import { defaultVirt, type VirtServices } from "./virt/virt-services.ts";
 import type { NodeContext } from "./context.ts";
 import { hostIpv4Addresses } from "./services/addresses.ts";
 import { type AuthService, createAuthService } from "./services/auth.ts";
@@ -82,6 +86,8 @@ export interface ServeOptions {
   readonly announce?: (text: string) => Promise<void>;
   /** Poll interval of log follows (tests shorten it). */
   readonly logPollMs?: number;
+  /** VMs, storage pool and OVS bridges, or a factory given the root (default: libvirt via virsh, /data/volumes, ovs-vsctl). */
+  readonly virt?: VirtServices | ((root: string) => VirtServices);
 }
 
 /** Largest JSON request body, in bytes (the update image is streamed and exempt). */
@@ -238,6 +244,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const logs = nodeLogs(ctx.root, o.logPollMs !== undefined ? { pollMs: o.logPollMs } : {});
   const control = o.power ?? power(ctx, { log: (m) => logger.error(m) });
   const update = o.update ?? qxUpdateBackend({ root: ctx.root, log: (m) => logger.info(m) });
+  const virt = typeof o.virt === "function" ? o.virt(ctx.root) : (o.virt ?? defaultVirt(ctx.root));
   let version = "unknown";
   await readVersion(ctx.root).then((v) => {
     version = v ?? version;
@@ -264,6 +271,9 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     logsRoutes(api, logs);
     updateRoutes(api, update);
     powerRoutes(api, ctx, control);
+    vmRoutes(api, virt);
+    storageRoutes(api, virt);
+    networksRoutes(api, virt);
     openApiRoutes(api, () => version);
   }
   installSecurityHeaders(tls as FastifyInstance);

@@ -94,8 +94,58 @@ export const ManagementNetwork = z
   });
 export type ManagementNetwork = z.infer<typeof ManagementNetwork>;
 
+/** An 802.1Q VLAN tag. */
+export const VlanTag = z.number().int().min(1, "VLAN tag must be 1..4094").max(4094, "VLAN tag must be 1..4094");
+
+/** An Open vSwitch bridge or VM network name (also a kernel interface name for bridges: at most 15 characters). */
+export const OvsName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,14}$/, "expected 1-15 lowercase letters, digits, '-' or '_', starting with a letter");
+
+/** An Open vSwitch bridge for VM traffic, with its physical uplinks (none: VMs on it talk only to each other). */
+export const OvsBridge = z
+  .object({
+    name: OvsName,
+    uplinks: z.array(InterfaceName.refine((n) => n !== "auto", "name the uplink interface (auto is not allowed here)")).max(8).default([]),
+    /** `system` (kernel datapath, the default) or `netdev` (userspace; no kernel module needed). */
+    datapath: z.enum(["system", "netdev"], { message: "expected system or netdev" }).default("system"),
+  })
+  .strict();
+export type OvsBridge = z.infer<typeof OvsBridge>;
+
+/** A VM network: a bridge plus an optional VLAN tag that every VM port on it gets (access port). */
+export const VmNetwork = z
+  .object({
+    name: OvsName,
+    bridge: OvsName,
+    vlan: VlanTag.optional(),
+  })
+  .strict();
+export type VmNetwork = z.infer<typeof VmNetwork>;
+
 /** `/quantix/network.yaml`. */
-export const NetworkConfig = z.object({ management: ManagementNetwork }).strict();
+export const NetworkConfig = z
+  .object({
+    management: ManagementNetwork,
+    /** Open vSwitch bridges, reconciled from this file at boot and on change (the YAML is the single truth). */
+    bridges: z.array(OvsBridge).max(32).optional(),
+    /** VM networks on those bridges. */
+    networks: z.array(VmNetwork).max(512).optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const bridges = new Set<string>();
+    for (const [i, b] of (c.bridges ?? []).entries()) {
+      if (bridges.has(b.name)) ctx.addIssue({ code: "custom", path: ["bridges", i, "name"], message: `bridge ${b.name} is declared twice` });
+      bridges.add(b.name);
+    }
+    const nets = new Set<string>();
+    for (const [i, n] of (c.networks ?? []).entries()) {
+      if (nets.has(n.name)) ctx.addIssue({ code: "custom", path: ["networks", i, "name"], message: `network ${n.name} is declared twice` });
+      nets.add(n.name);
+      if (!bridges.has(n.bridge)) ctx.addIssue({ code: "custom", path: ["networks", i, "bridge"], message: `no bridge named ${n.bridge} under bridges:` });
+    }
+  });
 export type NetworkConfig = z.infer<typeof NetworkConfig>;
 
 /** `/etc/quantix/defaults.yaml` in the image: what a node uses before /quantix says otherwise. */

@@ -16,6 +16,7 @@ import type { NetworkApplier } from "../services/network-try.ts";
 import type { ShownNetwork } from "../services/network-apply.ts";
 import { INITIAL_PASSWORD_FILE } from "../services/initial-password.ts";
 import { updateUnavailable } from "../services/update-port.ts";
+import { memoryVirt } from "../virt/virt-services.ts";
 import { fakeRunner, makeRoot, removeRoot, testContext } from "../test-support.ts";
 
 export interface Answer {
@@ -102,6 +103,7 @@ export async function startTestNode(files: Record<string, string> = {}, over: Pa
     announce: async () => {},
     logPollMs: 50,
     update: updateUnavailable,
+    virt: memoryVirt(root),
     ...over,
   });
   const agent = new Agent({ keepAlive: true, ca: srv.certificate.certPem, maxSockets: 16 });

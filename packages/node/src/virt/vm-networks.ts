@@ -1,0 +1,69 @@
+/**
+ * @module virt/vm-networks
+ * The VM networks and bridges of network.yaml: reading them, changing them (the file
+ * is rewritten with its comments kept, then OVS is reconciled), and resolving a
+ * NIC's network to a bridge and VLAN.
+ */
+import { type NetworkConfig, networkConfigFile, type OvsBridge, type VmNetwork } from "@quantix/core";
+import { VirtExistsError, VirtNotFoundError, VirtRequestError, VirtStateError } from "./errors.ts";
+
+/** The bridges and networks in force (file, else its last good copy, else none). */
+export async function loadVmNetworks(root: string): Promise<{ bridges: OvsBridge[]; networks: VmNetwork[]; error: string | null }> {
+  const r = await networkConfigFile(root).loadWithFallback();
+  return { bridges: r.value?.bridges ?? [], networks: r.value?.networks ?? [], error: r.error?.message ?? null };
+}
+
+/** One change to network.yaml at a time. */
+let queue: Promise<unknown> = Promise.resolve();
+function serialized<T>(f: () => Promise<T>): Promise<T> {
+  const p = queue.then(f, f);
+  queue = p.catch(() => undefined);
+  return p;
+}
+
+async function edit(root: string, change: (c: { bridges: OvsBridge[]; networks: VmNetwork[] }) => void): Promise<NetworkConfig> {
+  return serialized(async () => {
+    const file = networkConfigFile(root);
+    const current = await file.load().catch(() => null);
+    const next = { bridges: [...(current?.bridges ?? [])], networks: [...(current?.networks ?? [])] };
+    change(next);
+    return file.update((doc) => {
+      if (!doc.get(["management"])) doc.set(["management"], { interface: "auto", mode: "dhcp" });
+      doc.set(["bridges"], next.bridges);
+      doc.set(["networks"], next.networks);
+    });
+  });
+}
+
+export function addNetwork(root: string, n: VmNetwork): Promise<NetworkConfig> {
+  return edit(root, (c) => {
+    if (c.networks.some((x) => x.name === n.name)) throw new VirtExistsError("network", n.name);
+    if (!c.bridges.some((b) => b.name === n.bridge)) throw new VirtRequestError("bridge", `no bridge named ${n.bridge}; add it first (POST /api/v1/networks/bridges)`);
+    c.networks.push(n);
+  });
+}
+
+export function removeNetwork(root: string, name: string): Promise<NetworkConfig> {
+  return edit(root, (c) => {
+    if (!c.networks.some((x) => x.name === name)) throw new VirtNotFoundError("network", name);
+    c.networks = c.networks.filter((x) => x.name !== name);
+  });
+}
+
+export function addBridge(root: string, b: OvsBridge): Promise<NetworkConfig> {
+  return edit(root, (c) => {
+    if (c.bridges.some((x) => x.name === b.name)) throw new VirtExistsError("bridge", b.name);
+    const taken = c.bridges.find((x) => x.uplinks.some((u) => b.uplinks.includes(u)));
+    if (taken) throw new VirtRequestError("uplinks", `an uplink is already on bridge ${taken.name}`);
+    c.bridges.push(b);
+  });
+}
+
+export function removeBridge(root: string, name: string): Promise<NetworkConfig> {
+  return edit(root, (c) => {
+    if (!c.bridges.some((x) => x.name === name)) throw new VirtNotFoundError("bridge", name);
+    const users = c.networks.filter((n) => n.bridge === name).map((n) => n.name);
+    if (users.length > 0) throw new VirtStateError(`bridge ${name} carries networks ${users.join(", ")}: delete them first`);
+    c.bridges = c.bridges.filter((x) => x.name !== name);
+  });
+}
