@@ -42,7 +42,10 @@ export function defaultVirt(root: string, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** In-memory hypervisor and switch, a real pool directory under `root` (API tests). */
-export function memoryVirt(root: string, o: { hostMemoryMib?: number } = {}): VirtServices & { hypervisor: ReturnType<typeof memoryHypervisor> } {
+export function memoryVirt(
+  root: string,
+  o: { hostMemoryMib?: number } = {},
+): VirtServices & { hypervisor: ReturnType<typeof memoryHypervisor>; ovs: ReturnType<typeof memoryOvs> } {
   const hypervisor = memoryHypervisor();
   const pool = storagePool(join(root, POOL_DIR));
   const ovs = memoryOvs();
