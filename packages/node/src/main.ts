@@ -7,6 +7,7 @@
  *   qx-node health [--json] [--socket PATH]      exit 0 healthy, 1 degraded, 2 unreachable
  *   qx-node fingerprint [--root DIR]
  *   qx-node set-admin-password [--root DIR]     new password on stdin (console recovery; the DCUI uses the socket)
+ *   qx-node reconcile-networks [--root DIR]     make Open vSwitch match network.yaml's bridges (OpenRC quantix-vswitch)
  */
 import { join } from "node:path";
 import { configPaths, loadDefaults } from "@quantix/core";
@@ -21,6 +22,8 @@ import { AuthStore } from "./services/auth-store.ts";
 import { readCertificate } from "./services/certificate.ts";
 import { removeInitialPassword } from "./services/initial-password.ts";
 import type { HealthDocument } from "./services/health.ts";
+import { ovsBridges } from "./virt/ovs-bridges.ts";
+import { reconcileBridges } from "./virt/vm-networks.ts";
 
 function portNumber(v: string): number {
   const n = Number(v);
@@ -35,6 +38,15 @@ function socketFor(root: string, given?: string): string {
 const program = new Command("qx-node")
   .description("Quantix-OS node daemon: the node's HTTPS API and its local socket")
   .showHelpAfterError();
+
+program
+  .command("reconcile-networks")
+  .description("make Open vSwitch match the bridges declared in /quantix/network.yaml (idempotent)")
+  .option("--root <dir>", "filesystem root (tests and development)", "/")
+  .action(async (opts: { root: string }) => {
+    const ops = await reconcileBridges(opts.root, ovsBridges(process.env["QX_OVS_DB"] ? { db: process.env["QX_OVS_DB"] } : {}));
+    process.stdout.write(ops.length === 0 ? "Open vSwitch matches network.yaml\n" : `${ops.map((o) => `ovs-vsctl ${o.join(" ")}`).join("\n")}\n`);
+  });
 
 program
   .command("serve")

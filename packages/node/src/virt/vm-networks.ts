@@ -5,6 +5,7 @@
  * NIC's network to a bridge and VLAN.
  */
 import { type NetworkConfig, networkConfigFile, type OvsBridge, type VmNetwork } from "@quantix/core";
+import type { OvsBridges } from "./ovs-bridges.ts";
 import { VirtExistsError, VirtNotFoundError, VirtRequestError, VirtStateError } from "./errors.ts";
 
 /** The bridges and networks in force (file, else its last good copy, else none). */
@@ -66,4 +67,14 @@ export function removeBridge(root: string, name: string): Promise<NetworkConfig>
     if (users.length > 0) throw new VirtStateError(`bridge ${name} carries networks ${users.join(", ")}: delete them first`);
     c.bridges = c.bridges.filter((x) => x.name !== name);
   });
+}
+
+/**
+ * Makes Open vSwitch match the bridges of network.yaml (boot service quantix-vswitch,
+ * `qx-node reconcile-networks`); returns the operations run, empty when nothing changed.
+ */
+export async function reconcileBridges(root: string, ovs: OvsBridges): Promise<string[][]> {
+  const { bridges, error } = await loadVmNetworks(root);
+  if (error && bridges.length === 0) throw new VirtRequestError("network.yaml", error);
+  return ovs.reconcile(bridges);
 }
