@@ -55,7 +55,10 @@ try {
     console.log(`  everything else                      ${((r.totalMs - copy) / 1000).toFixed(1)} s = ${((100 * (r.totalMs - copy)) / r.totalMs).toFixed(0)}%`);
     for (const p of r.phases) console.log(`    ${p.name.padEnd(10)} ${(p.ms / 1000).toFixed(1).padStart(6)} s  ${p.detail ?? ""}`);
   } finally {
-    await vm.stop().catch(() => undefined);
+    // Bounded: QMP never answers once the guest has powered QEMU off.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([vm.stop().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 15_000)))]);
+    clearTimeout(timer);
     vm.cleanup();
   }
 } finally {

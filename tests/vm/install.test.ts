@@ -35,6 +35,13 @@ function sh(cmd: string, args: string[]): string {
   return r.stdout;
 }
 
+/** Stops QEMU; bounded, because QMP never answers once the guest has powered QEMU off. */
+async function stopVm(vm: Vm): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([vm.stop().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 15_000)))]);
+  clearTimeout(timer);
+}
+
 /** Waits until QEMU exits by itself (the guest powered off). */
 async function waitPowerOff(vm: Vm, timeoutMs: number): Promise<void> {
   try {
@@ -70,7 +77,7 @@ async function installFromIso(work: string, firmware: "uefi" | "bios", answersIs
     ok = true;
     return { report: JSON.parse(m[1]!) as InstallReport, disk, serialMs };
   } finally {
-    await vm.stop().catch(() => undefined);
+    await stopVm(vm);
     if (ok) vm.cleanup();
     else process.stdout.write(`# VM logs kept: ${vm.serialLog}\n`);
   }
@@ -154,7 +161,7 @@ describe("installer (VM)", { timeout: 60 * 60_000 }, () => {
       assert.match(self.stderr, /\/dev\/vda: (is the disk this system booted from|is in use: mounted on)/);
       ok = true;
     } finally {
-      await vm.stop();
+      await stopVm(vm);
       if (ok) vm.cleanup();
       else process.stdout.write(`# VM logs kept: ${vm.serialLog}\n`);
     }
@@ -171,7 +178,7 @@ describe("installer (VM)", { timeout: 60 * 60_000 }, () => {
       assert.equal(health.status, "healthy");
       ok = true;
     } finally {
-      await vm.stop();
+      await stopVm(vm);
       if (ok) vm.cleanup();
       else process.stdout.write(`# VM logs kept: ${vm.serialLog}\n`);
     }
