@@ -19,8 +19,7 @@
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { openSystemImage, parseKeyValue } from "@quantix/core";
-import type { ResolvedAnswers } from "../answers/source.ts";
-import { resolveAnswers } from "../answers/source.ts";
+import { type ResolvedAnswers, resolveAnswers } from "../answers/source.ts";
 import { type DiskEnv, defaultDiskEnv, listDisks } from "../engine/disks.ts";
 import { runInstallerUi } from "../ui/tty-app.ts";
 import { afterInstall, installToDisk, summary, textProgress } from "./session.ts";

@@ -11,13 +11,11 @@
  * const r = await installToDisk({ disk: "/dev/vda", mode: "install", data: "xfs", imagePath, answers: null, log: textProgress(print) });
  * ```
  */
-import type { RunOptions, RunResult } from "@quantix/core";
-import { run as coreRun } from "@quantix/core";
+import { run as coreRun, openSystemImage } from "@quantix/core";
 import { type AfterInstall, type AnswerFile, INSTALL_SEED_FILE, seedFromAnswers } from "../answers/answer-file.ts";
-import type { DiskEnv } from "../engine/disks.ts";
+import type { DiskEnv, Runner } from "../engine/disks.ts";
 import { type InstallReport, install } from "../engine/install.ts";
 import type { DataFormat, InstallEvent } from "../engine/phases.ts";
-import { openSystemImage } from "@quantix/core";
 
 export interface SessionRequest {
   readonly disk: string;
@@ -74,8 +72,6 @@ export function summary(r: InstallReport, disk: string): string {
   const share = slot ? ((100 * slot.ms) / r.totalMs).toFixed(0) : "0";
   return `installed Quantix-OS ${r.version} on ${disk} in ${(r.totalMs / 1000).toFixed(1)} s (slot A copy ${((slot?.ms ?? 0) / 1000).toFixed(1)} s, ${share}%)`;
 }
-
-export type Runner = (command: string, args: readonly string[], options?: RunOptions) => Promise<RunResult>;
 
 /** What happens after a finished install. */
 export async function afterInstall(after: AfterInstall, run: Runner = coreRun): Promise<void> {
