@@ -13,14 +13,28 @@
  * cert.fingerprint; // "AB:12:...", as `openssl x509 -fingerprint -sha256` prints it
  * ```
  */
-import "reflect-metadata";
 import { createPrivateKey, X509Certificate, webcrypto } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import * as x509 from "@peculiar/x509";
 import { writeFileAtomic } from "@quantix/core";
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+type X509Lib = typeof import("@peculiar/x509");
+let x509Lib: Promise<X509Lib> | undefined;
+
+/**
+ * @peculiar/x509 (with reflect-metadata) only makes certificates: it is loaded the
+ * first time one is generated, not at every start (it costs ~10 MB of RSS; reading
+ * the stored pair needs only node:crypto).
+ */
+function loadX509(): Promise<X509Lib> {
+  x509Lib ??= (async () => {
+    await import("reflect-metadata");
+    const lib = await import("@peculiar/x509");
+    lib.cryptoProvider.set(webcrypto as unknown as Crypto);
+    return lib;
+  })();
+  return x509Lib;
+}
 
 export const CERT_FILE = "node.crt";
 export const KEY_FILE = "node.key";
@@ -98,6 +112,7 @@ export async function generateCertificate(
   addresses: readonly string[],
   now = new Date(),
 ): Promise<{ certPem: string; keyPem: string }> {
+  const x509 = await loadX509();
   const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
   const keys = await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"]);
   const notBefore = new Date(now.getTime() - 5 * 60_000); // tolerate a clock a little behind

@@ -111,4 +111,33 @@ describe("health checks", () => {
     await fresh.get();
     assert.equal(runner.calls.filter((c) => c.startsWith("virsh")).length, 3);
   });
+
+  it("a healthy result is reused for 15 s, a degraded one for 2 s", async () => {
+    const r = await root();
+    let t = 1_000_000;
+    let ok = true;
+    let rounds = 0;
+    const checks = {
+      probe: async () => {
+        rounds++;
+        return { ok, detail: ok ? "fine" : "broken" };
+      },
+    };
+    const svc = createHealthService({ ...testContext(r), now: () => t }, { checks });
+    assert.equal((await svc.get()).status, "healthy");
+    t += 14_000;
+    await svc.get();
+    assert.equal(rounds, 1, "healthy: reused for 15 s");
+    ok = false;
+    t += 1_500;
+    assert.equal((await svc.get()).status, "degraded");
+    assert.equal(rounds, 2);
+    t += 1_500;
+    await svc.get();
+    assert.equal(rounds, 2, "degraded: reused within 2 s");
+    ok = true;
+    t += 600;
+    assert.equal((await svc.get()).status, "healthy", "recovery is seen after 2 s");
+    assert.equal(rounds, 3);
+  });
 });

@@ -1,8 +1,12 @@
 /**
  * @module services/health
  * The node's health document: every component check run in parallel under one
- * deadline, the results cached for a short while so a burst of requests (the console,
+ * deadline, the results cached for a while so a burst of requests (the console,
  * a monitoring poll, the update health gate) costs one round of subprocesses.
+ * A healthy document is reused for 15 s, a degraded one for 2 s: a node coming up
+ * (or recovering) is seen at once, while the steady polling of an idle node (the two
+ * DCUIs ask every 5 s) spawns `virsh` and `ovs-vsctl` four times a minute, not
+ * twenty-four (each round costs qx-node ~10 ms of CPU, mostly forking).
  *
  * @example
  * ```ts
@@ -54,8 +58,10 @@ export interface HealthOptions {
   readonly checks?: Readonly<Record<string, Check>>;
   /** Deadline of each check, in ms (default 3000). */
   readonly timeoutMs?: number;
-  /** How long a result is reused, in ms (default 2000). */
+  /** How long a healthy result is reused, in ms (default 15000). */
   readonly ttlMs?: number;
+  /** How long a degraded result is reused, in ms (default 2000, at most `ttlMs`). */
+  readonly degradedTtlMs?: number;
 }
 
 export interface HealthService {
@@ -100,12 +106,14 @@ export async function checkHealth(ctx: NodeContext, options: HealthOptions = {})
 
 /** A cached, coalescing health service (see the module comment). */
 export function createHealthService(ctx: NodeContext, options: HealthOptions = {}): HealthService {
-  const ttlMs = options.ttlMs ?? 2000;
+  const ttlMs = options.ttlMs ?? 15_000;
+  const degradedTtlMs = Math.min(ttlMs, options.degradedTtlMs ?? 2000);
   let cached: { at: number; doc: HealthDocument } | null = null;
   let running: Promise<HealthDocument> | null = null;
   return {
     get() {
-      if (cached && ctx.now() - cached.at < ttlMs) return Promise.resolve(cached.doc);
+      const ttl = cached?.doc.status === "healthy" ? ttlMs : degradedTtlMs;
+      if (cached && ctx.now() - cached.at < ttl) return Promise.resolve(cached.doc);
       if (running) return running;
       running = checkHealth(ctx, options)
         .then((doc) => {
