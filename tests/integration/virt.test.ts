@@ -114,6 +114,27 @@ describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU T
     assert.deepEqual(await volumes(), before);
   });
 
+  it("a VM whose start fails is not left defined, and its new disk is removed again", async (t) => {
+    if (!kernel || !initrd) return t.skip("no kernel or BusyBox");
+    // A boot-protocol 1.0 "kernel" with an initramfs: libvirt defines the domain, QEMU
+    // then exits at start ("linux kernel too old to load a ram disk").
+    const junk = Buffer.alloc(8192);
+    junk.write("HdrS", 0x202, "latin1");
+    junk.writeUInt16LE(0x0100, 0x206);
+    const up = await n.call("PUT", "/api/v1/storage/volumes/junk-kernel/content", { token: admin(), raw: junk, headers: { "content-type": "application/octet-stream" } });
+    assert.equal(up.status, 201, up.text);
+    const before = await volumes();
+    const r = await n.call("POST", "/api/v1/vms", {
+      token: admin(),
+      body: { name: "qxt-nostart", memory_mib: 64, disks: [{ volume: "qxt-nostart-root", size_mib: 8 }], kernel: { kernel: "junk-kernel", initrd: "initrd.img" }, start: true },
+    });
+    assert.equal(r.status, 502, r.text);
+    assert.match(r.json.message, /^libvirt: /);
+    assert.deepEqual(await vmNames(), []);
+    assert.deepEqual(await volumes(), before);
+    assert.equal((await n.call("DELETE", "/api/v1/storage/volumes/junk-kernel", { token: admin() })).status, 200);
+  });
+
   it("creates and starts a tiny VM on a VLAN network; its OVS port carries the tag; the console answers", async (t) => {
     if (!kernel || !initrd) return t.skip("no kernel or BusyBox");
     const spec = {

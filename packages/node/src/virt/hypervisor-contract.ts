@@ -63,6 +63,21 @@ export function hypervisorContract(make: () => Hypervisor, o: { prefix: string }
     assert.match((await hv.get(a))?.xml ?? "", /<memory unit='KiB'>81920<\/memory>|<memory unit='MiB'>80<\/memory>/);
   });
 
+  it("create is all or nothing: a taken name is refused and the other domain is untouched", async () => {
+    const before = (await hv.get(a))?.xml;
+    await assert.rejects(hv.create(contractXml(a), { autostart: true, start: true }), VirtExistsError);
+    const after = await hv.get(a);
+    assert.equal(after?.xml, before);
+    assert.equal(after?.state, "shutoff");
+    assert.equal(after?.autostart, false);
+    const r = await hv.create(contractXml(b), { autostart: true, start: false });
+    assert.equal(r.name, b);
+    assert.equal(r.state, "shutoff");
+    assert.equal(r.autostart, true);
+    await hv.setAutostart(b, false);
+    await hv.undefine(b);
+  });
+
   it("autostart is reported", async () => {
     await hv.setAutostart(a, true);
     assert.equal((await hv.get(a))?.autostart, true);

@@ -27,6 +27,11 @@ export interface Hypervisor {
   get(name: string): Promise<DomainRecord | null>;
   /** Defines (persists) a domain; refuses a name that another UUID has. */
   define(xml: string): Promise<void>;
+  /**
+   * Defines a domain, sets autostart and starts it as asked, and returns it: all or
+   * nothing (a domain defined before a later step failed is removed again).
+   */
+  create(xml: string, o: { autostart: boolean; start: boolean }): Promise<DomainRecord>;
   /** Removes the definition (and UEFI variables) of a shut-off domain. */
   undefine(name: string): Promise<void>;
   start(name: string): Promise<void>;

@@ -47,6 +47,14 @@ export function memoryHypervisor(type: "kvm" | "qemu" = "qemu"): Hypervisor & { 
       if (old && old.uuid !== uuid) throw new VirtExistsError("vm", name);
       domains.set(name, { xml, uuid, state: old?.state ?? "shutoff", autostart: old?.autostart ?? false });
     },
+    async create(xml, o) {
+      await this.define(xml);
+      const name = child(parseXml(xml), "name")?.text ?? "";
+      const d = need(name);
+      d.autostart = o.autostart;
+      if (o.start) d.state = "running";
+      return record(name, d);
+    },
     async undefine(name) {
       const d = need(name);
       if (d.state !== "shutoff") throw new VirtStateError(`${name}: cannot undefine a running domain here; stop it first`);

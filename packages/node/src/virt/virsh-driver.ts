@@ -72,13 +72,13 @@ function libvirtMessage(e: ExecError): string {
 export function mapVirshError(e: unknown, name?: string): Error {
   if (!(e instanceof ExecError)) return e instanceof Error ? e : new Error(String(e));
   const msg = libvirtMessage(e);
+  if (/already exists with uuid/i.test(e.stderr)) return new VirtExistsError("vm", name ?? "?");
   if (e.exitCode === 127) return new VirtUnavailableError("virsh is not installed (package libvirt-clients)", { cause: e });
   if (e.signal) return new VirtUnavailableError(`libvirtd did not answer in time (${msg}); check rc-service libvirtd status`, { cause: e });
   if (/failed to connect to the hypervisor|Failed to connect socket|no connection driver available|Cannot recv data/i.test(e.stderr)) {
     return new VirtUnavailableError(`libvirtd is not reachable: ${msg}. Start it: rc-service libvirtd start`, { cause: e });
   }
   if (/Domain not found|no domain with matching|failed to get domain/i.test(e.stderr)) return new VirtNotFoundError("vm", name ?? "?");
-  if (/already exists with uuid/i.test(e.stderr)) return new VirtExistsError("vm", name ?? "?");
   if (/Requested operation is not valid|domain is not running|domain is already running|is already active/i.test(e.stderr)) {
     return new VirtStateError(`${name ? `${name}: ` : ""}${msg}`, { cause: e });
   }
@@ -124,33 +124,33 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
   };
 
   async function list(): Promise<DomainRecord[]> {
-    const states = parseList(await virsh(["list", "--all"]));
-    if (states.length === 0) return [];
-    const records: DomainRecord[] = [];
-    for (let i = 0; i < states.length; i += BATCH) {
-      const batch = states.slice(i, i + BATCH);
-      const cmd = ["list --all --autostart --name", ...batch.map((d) => `dumpxml --domain ${quote(d.name)}`)].join(" ; ");
-      let out: string;
-      try {
-        out = await virsh([cmd]);
-      } catch (e) {
-        // A domain vanished between the two calls: fall back to one call per domain.
-        if (!(e instanceof VirtNotFoundError)) throw e;
-        for (const d of batch) {
-          const r = await get(d.name);
-          if (r) records.push(r);
+    const out = await virsh(["list --all ; echo QX-SEPARATOR ; list --all --autostart --name"]);
+    const [table = "", auto = ""] = out.split("QX-SEPARATOR");
+    const states = parseList(table);
+    const autostart = new Set(auto.split("\n").map((l) => l.trim()).filter(Boolean));
+    const byName = new Map(states.map((d) => [d.name, d.state]));
+    const batches: { name: string }[][] = [];
+    for (let i = 0; i < states.length; i += BATCH) batches.push(states.slice(i, i + BATCH));
+    const results = await Promise.all(
+      batches.map(async (batch) => {
+        try {
+          return splitDomains(await virsh([batch.map((d) => `dumpxml --domain ${quote(d.name)}`).join(" ; ")]));
+        } catch (e) {
+          // A domain vanished between the two calls: fall back to one call per domain.
+          if (!(e instanceof VirtNotFoundError)) throw e;
+          const docs: string[] = [];
+          for (const d of batch) {
+            const r = await get(d.name);
+            if (r) docs.push(r.xml);
+          }
+          return docs;
         }
-        continue;
-      }
-      const firstXml = out.indexOf("<domain");
-      const autostart = new Set((firstXml < 0 ? out : out.slice(0, firstXml)).split("\n").map((l) => l.trim()).filter(Boolean));
-      const byName = new Map(batch.map((d) => [d.name, d.state]));
-      for (const xml of splitDomains(out)) {
-        const name = nameOf(xml);
-        records.push({ name, state: byName.get(name) ?? "unknown", autostart: autostart.has(name), xml });
-      }
-    }
-    return records;
+      }),
+    );
+    return results.flat().map((xml) => {
+      const name = nameOf(xml);
+      return { name, state: byName.get(name) ?? "unknown", autostart: autostart.has(name), xml };
+    });
   }
 
   async function get(name: string): Promise<DomainRecord | null> {
@@ -161,6 +161,11 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
       if (e instanceof VirtNotFoundError) return null;
       throw e;
     }
+    return recordFrom(name, out);
+  }
+
+  /** A record from `dominfo ; dumpxml` output. */
+  function recordFrom(name: string, out: string): DomainRecord {
     const state = /^State:\s*(.+)$/m.exec(out)?.[1] ?? "";
     const autostart = /^Autostart:\s*enable/m.test(out);
     const xml = splitDomains(out)[0];
@@ -168,19 +173,51 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
     return { name, state: parseState(state), autostart, xml };
   }
 
+  /** Writes `xml` to a private temporary file for virsh, runs `f`, removes the file. */
+  async function withXmlFile<T>(xml: string, f: (file: string) => Promise<T>): Promise<T> {
+    // virsh reads the XML from a file (Node gives a child a socket, not a pipe, as stdin).
+    const dir = await fs.mkdtemp(join(tmpdir(), "qx-define-"));
+    try {
+      await fs.writeFile(join(dir, "domain.xml"), xml, { mode: 0o600 });
+      return await f(join(dir, "domain.xml"));
+    } finally {
+      await fs.rm(dir, { recursive: true, force: true });
+    }
+  }
+
   let type: Promise<"kvm" | "qemu"> | null = null;
   return {
     list,
     get,
     async define(xml) {
-      // virsh reads the XML from a file (Node gives a child a socket, not a pipe, as stdin).
-      const dir = await fs.mkdtemp(join(tmpdir(), "qx-define-"));
-      try {
-        await fs.writeFile(join(dir, "domain.xml"), xml, { mode: 0o600 });
-        await virsh(["define", "--file", join(dir, "domain.xml")], nameOf(xml));
-      } finally {
-        await fs.rm(dir, { recursive: true, force: true });
-      }
+      await withXmlFile(xml, (file) => virsh(["define", "--file", file], nameOf(xml)));
+    },
+    async create(xml, c) {
+      // One virsh process for every step; later steps name the domain by its UUID, so
+      // if the define is refused (name taken) they cannot touch the other domain.
+      const name = nameOf(xml);
+      const uuid = /<uuid>([0-9a-f-]{36})<\/uuid>/.exec(xml)?.[1];
+      if (!uuid) throw new VirtCommandError("domain XML without a UUID");
+      const steps = [c.autostart ? `autostart --domain ${uuid}` : "", c.start ? `start --domain ${uuid}` : "", `dominfo --domain ${uuid}`, `dumpxml --domain ${uuid}`];
+      // virsh runs every command of a batch and exits with the status of the last
+      // one, so a failed step is recognised by its "error:" on stderr.
+      const rollback = async (e: ExecError): Promise<never> => {
+        await runner("virsh", ["-q", "-c", uri, `destroy --domain ${uuid} ; undefine --domain ${uuid} --nvram`], { timeoutMs, allowFailure: true }).catch(() => undefined);
+        const first = e.stderr.split(/\n(?=error: )/).slice(0, 2).join("\n");
+        throw mapVirshError(new ExecError(e.command, e.args, e.exitCode ?? 1, e.signal, e.stdout, first), name);
+      };
+      return withXmlFile(xml, async (file) => {
+        const args = ["-q", "-c", uri, [`define --file ${quote(file)}`, ...steps.filter(Boolean)].join(" ; ")];
+        let r: Awaited<ReturnType<typeof runner>>;
+        try {
+          r = await runner("virsh", args, { timeoutMs, ...(o.env ? { env: o.env } : {}) });
+        } catch (e) {
+          if (e instanceof ExecError && /defined from/.test(e.stdout)) return rollback(e);
+          throw mapVirshError(e, name);
+        }
+        if (/^error:/m.test(r.stderr)) return rollback(new ExecError("virsh", args, 1, null, r.stdout, r.stderr));
+        return recordFrom(name, r.stdout);
+      });
     },
     async undefine(name) {
       await virsh(["undefine", "--domain", name, "--nvram"], name);

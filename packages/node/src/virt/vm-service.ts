@@ -4,8 +4,8 @@
  * create (checked in full before anything is made, rolled back if a later step
  * fails, so a refused or failed create leaves nothing behind), list, get, power
  * actions, autostart, delete (with or without the VM's disks), and the console
- * sockets. Creation is a named phase list: check → volumes → define → autostart →
- * start; each phase that makes something registers its undo.
+ * sockets. Creation is a named phase list: check → volumes → define and start (one
+ * all-or-nothing hypervisor call); each phase that makes something registers its undo.
  *
  * @example
  * ```ts
@@ -122,11 +122,14 @@ export function vmService(o: VmServiceOptions): VmService {
     let cdromPath: string | undefined;
     let kernelPath: string | undefined;
     let initrdPath: string | undefined;
+    let created: DomainRecord | undefined;
     await phases([
       [
         "check",
         async () => {
-          if (await hv.get(spec.name)) throw new VirtExistsError("vm", spec.name);
+          // libvirt refuses a taken name at define time anyway; asking first matters only
+          // when volumes would be made (and rolled back) before that.
+          if (spec.disks.some((d) => d.size_mib !== undefined) && (await hv.get(spec.name))) throw new VirtExistsError("vm", spec.name);
           const host = hostMib();
           if (spec.memory_mib > host) throw new VirtRequestError("memory_mib", `${spec.memory_mib} MiB is more than this host has (${host} MiB)`);
           if (spec.nics.length > 0) {
@@ -181,8 +184,8 @@ export function vmService(o: VmServiceOptions): VmService {
         },
       ],
       [
-        "define",
-        async (undo) => {
+        "define and start",
+        async () => {
           await ensureConsoleDir();
           const xml = domainXml({
             spec,
@@ -196,26 +199,13 @@ export function vmService(o: VmServiceOptions): VmService {
             serialSocket: join(o.consoleDir, `${spec.name}.serial`),
             vncSocket: join(o.consoleDir, `${spec.name}.vnc`),
           });
-          await hv.define(xml);
-          undo(() => hv.undefine(spec.name));
-        },
-      ],
-      [
-        "autostart",
-        async () => {
-          if (spec.autostart) await hv.setAutostart(spec.name, true);
-        },
-      ],
-      [
-        "start",
-        async (undo) => {
-          if (!spec.start) return;
-          await hv.start(spec.name);
-          undo(() => hv.destroy(spec.name));
+          // All or nothing on the hypervisor's side (see Hypervisor.create).
+          created = await hv.create(xml, { autostart: spec.autostart, start: spec.start });
         },
       ],
     ]);
-    return info(await need(spec.name));
+    if (!created) throw new Error("create: no domain record");
+    return info(created);
   }
 
   const service: VmService = {

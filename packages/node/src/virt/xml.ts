@@ -43,8 +43,31 @@ function decodeEntities(s: string): string {
   });
 }
 
-const TAG = /<(\/?)([A-Za-z_][\w.:-]*)((?:\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"]*"|'[^']*'))*)\s*(\/?)>/y;
-const ATTR = /([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+const NAME_START = /[A-Za-z_]/;
+
+/** Parses the attributes in `s` (the inside of a start tag after its name). */
+function parseAttrs(s: string, at: number): Record<string, string> {
+  const attrs: Record<string, string> = {};
+  let i = 0;
+  const n = s.length;
+  while (i < n) {
+    while (i < n && s.charCodeAt(i) <= 32) i++;
+    if (i >= n) break;
+    const eq = s.indexOf("=", i);
+    if (eq < 0 || !NAME_START.test(s[i] ?? "")) throw new XmlParseError(`malformed attribute at offset ${at + i}`);
+    const name = s.slice(i, eq).trim();
+    let j = eq + 1;
+    while (j < n && s.charCodeAt(j) <= 32) j++;
+    const q = s[j];
+    if (q !== '"' && q !== "'") throw new XmlParseError(`unquoted attribute ${name} at offset ${at + i}`);
+    const close = s.indexOf(q, j + 1);
+    if (close < 0) throw new XmlParseError(`unterminated attribute ${name} at offset ${at + i}`);
+    const raw = s.slice(j + 1, close);
+    attrs[name] = raw.includes("&") ? decodeEntities(raw) : raw;
+    i = close + 1;
+  }
+  return attrs;
+}
 
 /** Parses one document and returns its root element; throws XmlParseError. */
 export function parseXml(text: string): XmlElement {
@@ -53,42 +76,55 @@ export function parseXml(text: string): XmlElement {
   let i = 0;
   while (i < text.length) {
     const lt = text.indexOf("<", i);
-    const chunk = lt < 0 ? text.slice(i) : text.slice(i, lt);
     const top = stack[stack.length - 1];
-    if (top && chunk.trim()) top.text += decodeEntities(chunk.trim());
+    if (top && lt !== i) {
+      const chunk = (lt < 0 ? text.slice(i) : text.slice(i, lt)).trim();
+      if (chunk) top.text += chunk.includes("&") ? decodeEntities(chunk) : chunk;
+    }
     if (lt < 0) break;
-    if (text.startsWith("<!--", lt)) {
-      const end = text.indexOf("-->", lt + 4);
-      if (end < 0) throw new XmlParseError("unterminated comment");
-      i = end + 3;
+    const c1 = text[lt + 1];
+    if (c1 === "!" || c1 === "?") {
+      if (text.startsWith("<!--", lt)) {
+        const end = text.indexOf("-->", lt + 4);
+        if (end < 0) throw new XmlParseError("unterminated comment");
+        i = end + 3;
+      } else if (text.startsWith("<![CDATA[", lt)) {
+        const end = text.indexOf("]]>", lt);
+        if (end < 0) throw new XmlParseError("unterminated CDATA");
+        if (top) top.text += text.slice(lt + 9, end);
+        i = end + 3;
+      } else if (c1 === "?") {
+        const end = text.indexOf("?>", lt + 2);
+        if (end < 0) throw new XmlParseError("unterminated processing instruction");
+        i = end + 2;
+      } else throw new XmlParseError(`unsupported markup at offset ${lt}`);
       continue;
     }
-    if (text.startsWith("<?", lt)) {
-      const end = text.indexOf("?>", lt + 2);
-      if (end < 0) throw new XmlParseError("unterminated processing instruction");
-      i = end + 2;
-      continue;
+    // Find the end of the tag, skipping '>' inside quoted attribute values.
+    let gt = lt + 1;
+    let quote = "";
+    for (; gt < text.length; gt++) {
+      const ch = text[gt];
+      if (quote) {
+        if (ch === quote) quote = "";
+      } else if (ch === '"' || ch === "'") quote = ch;
+      else if (ch === ">") break;
     }
-    if (text.startsWith("<![CDATA[", lt)) {
-      const end = text.indexOf("]]>", lt);
-      if (end < 0) throw new XmlParseError("unterminated CDATA");
-      if (top) top.text += text.slice(lt + 9, end);
-      i = end + 3;
-      continue;
-    }
-    TAG.lastIndex = lt;
-    const m = TAG.exec(text);
-    if (!m) throw new XmlParseError(`malformed tag at offset ${lt}`);
-    i = TAG.lastIndex;
-    const [, closing, name = "", attrText = "", selfClosing] = m;
-    if (closing) {
+    if (gt >= text.length) throw new XmlParseError(`unterminated tag at offset ${lt}`);
+    i = gt + 1;
+    if (c1 === "/") {
+      const name = text.slice(lt + 2, gt).trim();
       const open = stack.pop();
       if (open?.name !== name) throw new XmlParseError(`</${name}> does not close <${open?.name ?? "nothing"}>`);
       continue;
     }
-    const attrs: Record<string, string> = {};
-    for (const a of attrText.matchAll(ATTR)) attrs[a[1] ?? ""] = decodeEntities(a[2] ?? a[3] ?? "");
-    const el: XmlElement = { name, attrs, children: [], text: "" };
+    const selfClosing = text[gt - 1] === "/";
+    const inner = text.slice(lt + 1, selfClosing ? gt - 1 : gt);
+    let k = 0;
+    while (k < inner.length && inner.charCodeAt(k) > 32) k++;
+    const name = inner.slice(0, k);
+    if (!/^[A-Za-z_][\w.:-]*$/.test(name)) throw new XmlParseError(`malformed tag at offset ${lt}`);
+    const el: XmlElement = { name, attrs: k < inner.length ? parseAttrs(inner.slice(k), lt + 1 + k) : {}, children: [], text: "" };
     if (top) top.children.push(el);
     else if (root) throw new XmlParseError("more than one root element");
     else root = el;
