@@ -108,7 +108,7 @@ describe("hosting VMs (VM)", { timeout: 20 * 60_000 }, () => {
 
       const del = await call("DELETE", "/api/v1/vms/tiny?force=true");
       assert.equal(del.status, 200, del.text);
-      assert.equal((await call("GET", "/api/v1/vms")).json["vms"] instanceof Array, true);
+      assert.deepEqual((await call("GET", "/api/v1/vms")).json["vms"], []);
     } catch (e) {
       passed = false;
       throw e;

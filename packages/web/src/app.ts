@@ -6,6 +6,8 @@
  * HTML.
  */
 
+import { vmsView } from "./vms.ts";
+
 type Json = Record<string, unknown>;
 type Child = Node | string | null | undefined | false;
 
@@ -112,6 +114,17 @@ function showLogin(note?: string): void {
 
 const VIEWS: Record<string, () => Promise<HTMLElement>> = {
   Dashboard: dashboard,
+  VMs: () =>
+    vmsView({
+      h,
+      api,
+      msg,
+      errText,
+      bytes,
+      refresh: () => showShell("VMs"),
+      token: () => sessionStorage.getItem(TOKEN_KEY) ?? "",
+      every: (ms, f) => timers.push(window.setInterval(f, ms)),
+    }),
   Network: network,
   Services: services,
   Logs: logs,

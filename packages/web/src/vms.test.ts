@@ -1,0 +1,69 @@
+/**
+ * The VMs page in headless chromium (Debian's), against a real qx-node whose
+ * hypervisor is the in-memory one (the API tests' default): create a VM from the
+ * form, see it running, force it off, delete it. Skipped without /usr/bin/chromium.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startTestNode, type TestNode } from "@quantix/node/api/test-server";
+import { loadWebAssets } from "@quantix/node/web-assets";
+import { type BrowserContext, chromium } from "playwright-core";
+
+const CHROMIUM = "/usr/bin/chromium";
+const NETWORK_YAML = "management:\n  interface: auto\n  mode: dhcp\nbridges:\n  - name: qxbr0\nnetworks:\n  - name: lan\n    bridge: qxbr0\n    vlan: 10\n";
+
+describe("web UI: the VMs page in headless chromium", { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
+  let n: TestNode;
+  let ctx: BrowserContext;
+  let profile = "";
+  before(async () => {
+    n = await startTestNode({ "quantix/network.yaml": NETWORK_YAML }, { web: await loadWebAssets() });
+    profile = await mkdtemp(join(tmpdir(), "qx-chromium-"));
+    ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      ignoreHTTPSErrors: true,
+      timeout: 60_000,
+    });
+  });
+  after(async () => {
+    await ctx?.close();
+    await n?.close();
+    if (profile) await rm(profile, { recursive: true, force: true });
+  });
+
+  it("create a VM from the form, see it running, force it off, delete it", async () => {
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    page.on("dialog", (d) => void d.accept());
+    await page.goto(`https://127.0.0.1:${n.srv.port}/`);
+    await page.fill("#login-password", n.password);
+    await page.click("#login-submit");
+    await page.click('nav button[data-view="VMs"]');
+    await page.locator("#vm-create").waitFor();
+    await page.fill('#vm-create input[name="name"]', "web-vm");
+    await page.fill('#vm-create input[name="memory"]', "512");
+    await page.fill('#vm-create input[name="disk"]', "1");
+    await page.selectOption('#vm-create select[name="network"]', "lan");
+    await page.click('#vm-create button[type="submit"]');
+    await page.locator('tr[data-vm="web-vm"] td[data-state="running"]').waitFor();
+    const vm = (await n.call("GET", "/api/v1/vms/web-vm", { token: n.admin })).json;
+    assert.equal(vm.memory_mib, 512);
+    assert.equal(vm.nics[0].vlan, 10);
+    assert.equal(vm.disks[0].volume, "web-vm-disk0");
+
+    await page.click('tr[data-vm="web-vm"] button.danger:text("Force off")');
+    await page.locator('tr[data-vm="web-vm"] td[data-state="shutoff"]').waitFor();
+    await page.click('tr[data-vm="web-vm"] button.danger:text("Delete")');
+    await page.locator('tr[data-vm="web-vm"]').waitFor({ state: "detached" });
+    assert.equal((await n.call("GET", "/api/v1/vms", { token: n.admin })).json.vms.length, 0);
+    assert.equal((await n.call("GET", "/api/v1/storage/volumes/web-vm-disk0", { token: n.admin })).status, 404, "its disk went with it");
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
