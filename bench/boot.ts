@@ -81,13 +81,26 @@ const MILESTONES: [string, RegExp][] = [
   ["ovs-vswitchd", /Starting ovs-vswitchd/],
 ];
 
+/** Serial lines with the host time each was first seen (the boot chart). */
+let lastLines: [number, string][] = [];
+
 async function fullRun(): Promise<{ ms: number; marks: [string, number][] }> {
   const t0 = performance.now();
   const vm = await Vm.start({ name: "bench-boot", disk: values.disk as string });
   const marks: [string, number][] = [];
   const seen = new Set<string>();
+  const lines: [number, string][] = [];
+  let partial = 0;
+  lastLines = lines;
   const poll = setInterval(() => {
     const text = vm.serial();
+    // Complete lines only; ANSI sequences and carriage returns stripped.
+    const all = text.split("\n");
+    for (let i = partial; i < all.length - 1; i++) {
+      const l = (all[i] as string).replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "").replace(/\r/g, "").trim();
+      if (l) lines.push([performance.now() - t0, l.slice(0, 100)]);
+    }
+    partial = Math.max(partial, all.length - 1);
     for (const [name, re] of MILESTONES) {
       if (!seen.has(name) && re.test(text)) {
         seen.add(name);
@@ -132,4 +145,10 @@ for (const [name, t] of lastMarks.sort((a, b) => a[1] - b[1])) {
   console.log(`  ${(t / 1000).toFixed(1).padStart(6)}  +${((t - prev) / 1000).toFixed(1).padStart(5)}  ${name}`);
   prev = t;
 }
+// The boot chart: the longest silences on the serial console and the line that ended each.
+const gaps = lastLines.map(([t, l], i) => ({ t, l, gap: t - (i > 0 ? (lastLines[i - 1] as [number, string])[0] : 0) }));
+console.log("longest gaps on the serial console (last run: seconds, gap, the line that ended it):");
+for (const g of [...gaps].sort((a, b) => b.gap - a.gap).slice(0, 15).sort((a, b) => a.t - b.t))
+  console.log(`  ${(g.t / 1000).toFixed(1).padStart(6)}  +${(g.gap / 1000).toFixed(1).padStart(5)}  ${g.l}`);
+if (process.env.QX_BENCH_CHART) writeFileSync(process.env.QX_BENCH_CHART, lastLines.map(([t, l]) => `${(t / 1000).toFixed(2)} ${l}`).join("\n") + "\n");
 rmSync(work, { recursive: true, force: true });

@@ -225,7 +225,7 @@ test_partname_lookup() {
 	booted
 	status_is QX_SLOT B
 	status_is QX_SOURCE /dev/sdb3
-	log_has "head -c $((($SQ_BYTES + 4095) / 4096 * 4096)) @ROOT/dev/sdb3"
+	log_has "dd if=@ROOT/dev/sdb3 of=@ROOT/run/qx/system.squashfs bs=1048576 count=$((($SQ_BYTES + 4095) / 4096 * 4096)) iflag=count_bytes,fullblock"
 }
 
 test_partition_waited_for() {

@@ -9,6 +9,7 @@ import {
   markGood,
   nextBoot,
   REASON_BOOT_INCOMPLETE,
+  REASON_KERNEL_UNLOADABLE,
   REASON_INSTALLING,
   REASON_MANUAL_ROLLBACK,
   readBootEnv,
@@ -28,6 +29,7 @@ export const HEALTH_REASON_PREFIX = "health:";
 export function explainReason(reason: string | null | undefined): string | null {
   if (!reason) return null;
   if (reason === REASON_BOOT_INCOMPLETE) return "boot did not complete (tries exhausted: kernel panic, missing or broken system image, hang)";
+  if (reason === REASON_KERNEL_UNLOADABLE) return "GRUB could not load the slot's kernel or initramfs (empty or damaged slot)";
   if (reason === REASON_INSTALLING) return "an install was interrupted (slot incomplete)";
   if (reason === REASON_MANUAL_ROLLBACK) return "rolled back by hand";
   if (reason.startsWith(HEALTH_REASON_PREFIX)) return `health check failed: ${reason.slice(HEALTH_REASON_PREFIX.length).split(",").join(", ")}`;

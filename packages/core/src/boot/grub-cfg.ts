@@ -7,7 +7,7 @@
  */
 import { ESP_PATHS, IMAGE_PATHS, ISO_MEDIA, partition } from "../layout.ts";
 import { DEFAULT_BOOT_SETTINGS, ENV_KEYS } from "./boot-env.ts";
-import { MAX_TRIES_LIMIT, REASON_BOOT_INCOMPLETE, SLOTS, type SlotName } from "./slots.ts";
+import { MAX_TRIES_LIMIT, REASON_BOOT_INCOMPLETE, REASON_KERNEL_UNLOADABLE, SLOTS, type SlotName } from "./slots.ts";
 
 /** GRUB modules the boot needs; the image builder embeds exactly these. */
 export const GRUB_MODULES_COMMON = [
@@ -149,13 +149,44 @@ export function diskGrubCfg(options: { timeoutSeconds?: number; defaultCmdline?:
   emit(`if [ -z "$${ENV_KEYS.watchdog}" ]; then set ${ENV_KEYS.watchdog}=${DEFAULT_BOOT_SETTINGS.watchdogSeconds}; fi`);
   for (const s of SLOTS) emit(`set qx_part_${s}=($qx_disk,gpt${slotPart(s)})`);
   emit('if [ "$qx_boot" = "B" ]; then set qx_part="$qx_part_B"; else set qx_part="$qx_part_A"; fi');
-  emit('set qx_args="qx.slot=$qx_boot"');
-  emit(`if [ "$qx_trying" = "1" ]; then set qx_args="$qx_args qx.trying=1 qx.watchdog=$${ENV_KEYS.watchdog}"; fi`);
+  emit(`echo "Quantix-OS: boot environment: $qx_env copy, primary slot $${ENV_KEYS.primary}, picked $qx_boot"`);
+  emit("");
+  emit("# Loads the chosen slot's kernel and initramfs; qx_loaded=1 when both loaded.");
+  emit("function qx_load_slot {");
+  emit("  set qx_loaded=0");
+  emit('  if [ "$qx_boot" = "B" ]; then set qx_part="$qx_part_B"; else set qx_part="$qx_part_A"; fi');
+  emit('  set qx_args="qx.slot=$qx_boot"');
+  emit(`  if [ "$qx_trying" = "1" ]; then set qx_args="$qx_args qx.trying=1 qx.watchdog=$${ENV_KEYS.watchdog}"; fi`);
+  emit(`  if linux $qx_part${IMAGE_PATHS.kernel} $qx_args panic=10 $${ENV_KEYS.cmdline}; then`);
+  emit(`    if initrd $qx_part${IMAGE_PATHS.initramfs}; then set qx_loaded=1; fi`);
+  emit("  fi");
+  emit("}");
+  emit("# A slot whose kernel or initramfs cannot even be loaded (empty or damaged slot) is");
+  emit("# given up at once, the reason recorded, and the other slot is picked, so GRUB never");
+  emit("# stops at an error prompt.");
+  emit("function qx_give_up {");
+  emit('  echo "Quantix-OS: slot $qx_boot holds no loadable kernel or initramfs; marking it bad"');
+  for (const s of SLOTS) {
+    const o = s === "A" ? "B" : "A";
+    emit(`  ${s === "A" ? "if" : "elif"} [ "$qx_boot" = "${s}" ]; then`);
+    emit(`    set ${ENV_KEYS.status(s)}=bad; set ${ENV_KEYS.reason(s)}=${REASON_KERNEL_UNLOADABLE}; set ${ENV_KEYS.primary}=${o}`);
+    emit(`    qx_save; set qx_boot=; set qx_trying=0; qx_pick_${o}`);
+  }
+  emit("  fi");
+  emit("}");
   emit("");
   emit('menuentry "Quantix-OS (slot $qx_boot)" {');
   emit(`  echo "Quantix-OS: booting slot $qx_boot"`);
-  emit(`  linux $qx_part${IMAGE_PATHS.kernel} $qx_args panic=10 $${ENV_KEYS.cmdline}`);
-  emit(`  initrd $qx_part${IMAGE_PATHS.initramfs}`);
+  emit("  qx_load_slot");
+  emit('  if [ "$qx_loaded" != "1" ]; then');
+  emit("    qx_give_up");
+  emit('    if [ -n "$qx_boot" ]; then echo "Quantix-OS: booting slot $qx_boot"; qx_load_slot; fi');
+  emit("  fi");
+  emit('  if [ "$qx_loaded" != "1" ]; then');
+  emit('    echo "Quantix-OS: no slot holds a loadable system: reinstall from the installer ISO. Rebooting in 60 s."');
+  emit("    sleep 60");
+  emit("    reboot");
+  emit("  fi");
   emit("}");
   for (const s of SLOTS) {
     emit(`menuentry "Quantix-OS slot ${s} ($${ENV_KEYS.version(s)}, $${ENV_KEYS.status(s)}) - manual, tries not counted" {`);

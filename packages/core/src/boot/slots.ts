@@ -27,6 +27,8 @@ export type SlotStatus = (typeof SLOT_STATUSES)[number];
 
 /** Reason codes recorded when a slot is given up. */
 export const REASON_BOOT_INCOMPLETE = "boot-incomplete";
+/** Recorded by GRUB when the slot's kernel or initramfs could not be loaded at all. */
+export const REASON_KERNEL_UNLOADABLE = "kernel-unloadable";
 export const REASON_INSTALLING = "install-in-progress";
 export const REASON_MANUAL_ROLLBACK = "manual-rollback";
 
