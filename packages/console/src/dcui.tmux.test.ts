@@ -202,6 +202,8 @@ describe("qx-console DCUI in tmux against a real qx-node", { timeout: 180_000 },
     keys("Enter", "Enter");
     await waitFor(/Unlocked[\s\S]*> \[ Open a root shell \]/);
     keys("Enter");
+    // Type only once the shell has the terminal (keys sent before that go to the DCUI).
+    await waitFor(/^# ?$/m);
     type("echo shell-$QX_EMERGENCY_SHELL-open");
     keys("Enter");
     await waitFor(/shell-1-open/);

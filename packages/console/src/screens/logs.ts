@@ -32,6 +32,9 @@ export function logsScreen(app: App): Screen {
     unfollow();
     const s = source();
     if (!s) return;
+    // Nothing stale on screen while loading: a key pressed on old lines would be undone.
+    lines = [];
+    top = null;
     status = `Loading ${s}...`;
     app.draw();
     try {
@@ -41,7 +44,6 @@ export function logsScreen(app: App): Screen {
     } catch (e) {
       status = `✗ ${e instanceof Error ? e.message : String(e)}`;
     }
-    top = null;
     app.draw();
   }
 
@@ -73,6 +75,9 @@ export function logsScreen(app: App): Screen {
 
   return {
     async enter() {
+      lines = [];
+      top = null;
+      status = "Loading...";
       try {
         const a = await app.api.call<{ name: string }[]>("GET", "/api/v1/logs");
         sources = a.status === 200 ? a.body.map((s) => s.name) : [];
