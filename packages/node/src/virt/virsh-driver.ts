@@ -9,8 +9,9 @@
  * marshalling by hand. `virsh` is already in the image (libvirt-clients), is the
  * interface libvirt keeps stable, and reports errors in words we can map. Its cost
  * is one process per call (about 10-20 ms); this module keeps calls few by running
- * several virsh commands in one process (`virsh "dominfo a; dumpxml a"`), so listing
- * N domains costs two processes, not N.
+ * several virsh commands in one process (a create is one process), and read-only
+ * queries go through one long-lived virsh shell (virt/virsh-session), so listing N
+ * domains costs two round trips to libvirtd and no new process.
  *
  * @example
  * ```ts
@@ -26,6 +27,7 @@ import type { Runner } from "../context.ts";
 import { VirtCommandError, VirtExistsError, VirtNotFoundError, VirtStateError, VirtUnavailableError } from "./errors.ts";
 import type { DomainRecord, Hypervisor } from "./hypervisor.ts";
 import type { VmState } from "./spec.ts";
+import { VirshSession } from "./virsh-session.ts";
 
 export interface VirshOptions {
   /** libvirt URI (default qemu:///system). */
@@ -123,7 +125,36 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
     }
   };
 
+  const session = new VirshSession(uri, { ...(o.env ? { env: o.env } : {}), timeoutMs });
+
+  /**
+   * Through the long-lived shell when it gives a complete answer; anything odd (no
+   * domains, a domain missing, the shell gone) is asked again with one-shot virsh,
+   * which reports libvirt's errors properly.
+   */
   async function list(): Promise<DomainRecord[]> {
+    try {
+      const out = await session.run(["list --all", "echo QX-SEPARATOR", "list --all --autostart --name"]);
+      const [table = "", auto = ""] = out.split("QX-SEPARATOR");
+      const states = parseList(table);
+      if (states.length > 0) {
+        const docs = splitDomains(await session.run(states.map((d) => `dumpxml --domain ${quote(d.name)}`)));
+        if (docs.length === states.length) {
+          const autostart = new Set(auto.split("\n").map((l) => l.trim()).filter(Boolean));
+          const byName = new Map(states.map((d) => [d.name, d.state]));
+          return docs.map((xml) => {
+            const name = nameOf(xml);
+            return { name, state: byName.get(name) ?? "unknown", autostart: autostart.has(name), xml };
+          });
+        }
+      }
+    } catch {
+      // fall through to one-shot virsh
+    }
+    return listOneShot();
+  }
+
+  async function listOneShot(): Promise<DomainRecord[]> {
     const out = await virsh(["list --all ; echo QX-SEPARATOR ; list --all --autostart --name"]);
     const [table = "", auto = ""] = out.split("QX-SEPARATOR");
     const states = parseList(table);
@@ -140,7 +171,7 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
           if (!(e instanceof VirtNotFoundError)) throw e;
           const docs: string[] = [];
           for (const d of batch) {
-            const r = await get(d.name);
+            const r = await getOneShot(d.name);
             if (r) docs.push(r.xml);
           }
           return docs;
@@ -154,6 +185,16 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
   }
 
   async function get(name: string): Promise<DomainRecord | null> {
+    try {
+      const out = await session.run([`dominfo --domain ${quote(name)}`, `dumpxml --domain ${quote(name)}`]);
+      if (/^Name:\s/m.test(out) && out.includes("</domain>")) return recordFrom(name, out);
+    } catch {
+      // fall through to one-shot virsh
+    }
+    return getOneShot(name);
+  }
+
+  async function getOneShot(name: string): Promise<DomainRecord | null> {
     let out: string;
     try {
       out = await virsh([`dominfo --domain ${quote(name)} ; dumpxml --domain ${quote(name)}`], name);
