@@ -26,7 +26,7 @@ DISK     := $(OUT)/quantix-os-$(VERSION).img
 TS_SOURCES := $(shell find packages -name '*.ts' -not -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null)
 OVERLAY    := $(shell find overlay -type f 2>/dev/null)
 
-.PHONY: all deps check lint typecheck unit initramfs-test test vm-test squashfs iso disk images run bench clean
+.PHONY: all deps check lint typecheck unit initramfs-test test vm-test squashfs next-squashfs iso disk images run bench clean
 
 all: check
 
@@ -84,12 +84,22 @@ iso: $(ISO)
 disk: $(DISK)
 images: squashfs iso disk
 
+# The next release, for the update scenarios: the same rootfs with VERSION_NEXT,
+# signed with the same key (an A→B→A update needs two versions).
+VERSION_NEXT  ?= $(shell echo $(VERSION) | awk -F. '{ printf "%d.%d.%d", $$1, $$2, $$3 + 1 }')
+SQUASHFS_NEXT := $(OUT)/system-$(VERSION_NEXT).squashfs
+
+next-squashfs: $(SQUASHFS_NEXT)
+$(SQUASHFS_NEXT): $(SQUASHFS)
+	$(MAKE) --no-print-directory squashfs VERSION=$(VERSION_NEXT)
+
 # ---- VM tier -----------------------------------------------------------------
 # Scenario files of the VM tier that CI runs (each shares its boots between scenarios).
-VM_TESTS := tests/vm/boot.test.ts tests/vm/media.test.ts
+VM_TESTS := tests/vm/boot.test.ts tests/vm/media.test.ts tests/vm/update.test.ts
 
-vm-test: $(DISK) $(ISO)
-	QX_DISK=$(DISK) QX_ISO=$(ISO) QX_SQUASHFS=$(SQUASHFS) node scripts/run-tests.mjs vm $(VM_TESTS)
+vm-test: $(DISK) $(ISO) $(SQUASHFS_NEXT)
+	QX_DISK=$(DISK) QX_ISO=$(ISO) QX_SQUASHFS=$(SQUASHFS) QX_SQUASHFS_NEXT=$(SQUASHFS_NEXT) \
+		node scripts/run-tests.mjs vm $(VM_TESTS)
 
 test: check images vm-test
 

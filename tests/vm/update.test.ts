@@ -9,7 +9,12 @@
  *  5. power cut #3 at a random point of installing a kernel-panic image (max_tries 1)
  *     → the slot never boots, GRUB gives it up → back on A, status says
  *     "boot did not complete";
- *  6. a slot whose health check fails (node.yaml made invalid, health_timeout 60)
+ *  6. a slot whose squashfs is gone (zeroed after the install) → GRUB cannot load its
+ *     kernel, marks it bad "kernel-unloadable" and boots A in the same GRUB run;
+ *  7. a slot whose init hangs → the watchdog (60 s for that install) resets it, GRUB
+ *     gives it up → A, "boot did not complete";
+ *  8. (QX_VM_EXTENDED=1) a slot whose qx-node crash-loops → health gate fails → A;
+ *  9. a slot whose health check fails (node.yaml made invalid, health_timeout 60)
  *     → marked bad "health:config", reboot → back on A, status says why.
  *
  * Needs QX_DISK (version V in slot A), QX_SQUASHFS (V, signed) and QX_SQUASHFS_NEXT
@@ -27,6 +32,8 @@ const DISK = process.env.QX_DISK;
 const BASE = process.env.QX_SQUASHFS;
 const NEXT = process.env.QX_SQUASHFS_NEXT;
 const BOOT = 300_000;
+/** QX_VM_EXTENDED=1 adds the scenarios that repeat a mechanism already covered (crash-looping qx-node: the health gate). */
+const EXTENDED = process.env.QX_VM_EXTENDED === "1";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
 
@@ -60,8 +67,11 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     next = imageVersion(NEXT);
     assert.notEqual(base, next);
     work = mkdtempSync(join(tmpdir(), "qx-vm-update-media-"));
-    const panic = brokenImage(NEXT, `${next}-panic`, "panic", work);
-    const iso = mediaIso({ "base.squashfs": BASE, "next.squashfs": NEXT, "panic.squashfs": panic }, work);
+    const media: Record<string, string> = { "base.squashfs": BASE, "next.squashfs": NEXT };
+    media["panic.squashfs"] = brokenImage(NEXT, `${next}-panic`, "panic", work);
+    media["hang.squashfs"] = brokenImage(NEXT, `${next}-hang`, "hang", work);
+    if (EXTENDED) media["crash.squashfs"] = brokenImage(NEXT, `${next}-crash`, "crash-node", work);
+    const iso = mediaIso(media, work);
     vm = await Vm.start({ name: "update", disk: DISK, iso, watchdog: true });
     process.stdout.write(`# VM run dir ${vm.runDir} (accel ${vm.accel}); ${base} → ${next}\n`);
   });
@@ -222,6 +232,56 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
     assert.equal(slot(s, "B").reason, "boot-incomplete");
     assert.match(s.lastRollback?.why ?? "", /boot did not complete/);
   });
+
+  step("a slot whose system image is gone (zeroed after the install) is given up by GRUB at once", async () => {
+    await install("next.squashfs");
+    // The install switched the boot choice to B on trial; now B loses its squashfs.
+    await vm.agent.check("dd if=/dev/zero of=/dev/disk/by-partlabel/QX_SYSTEM_B bs=1M count=8 conv=fsync 2>/dev/null; sync");
+    const t0 = Date.now();
+    await reboot();
+    await vm.waitFor(/slot B holds no loadable kernel or initramfs; marking it bad/, BOOT);
+    await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
+    await up();
+    const s = await settled();
+    timing.rollbackEmptySlot = (Date.now() - t0) / 1000;
+    assert.equal(s.booted, "A");
+    assert.equal(slot(s, "B").status, "bad");
+    assert.equal(slot(s, "B").reason, "kernel-unloadable");
+    assert.match(s.lastRollback?.why ?? "", /could not load the slot's kernel/);
+  });
+
+  step("a slot whose init hangs is reset by the watchdog and given up (boot did not complete)", async () => {
+    // A short watchdog for this install only (written into the boot env by the install).
+    await vm.agent.check("sed -i 's/^  max_tries: 1$/  max_tries: 1\\n  watchdog_timeout: 60/' /quantix/node.yaml && grep -q watchdog_timeout /quantix/node.yaml && sync");
+    await install("hang.squashfs");
+    await vm.agent.check("sed -i '/^  watchdog_timeout: 60$/d' /quantix/node.yaml && sync");
+    const t0 = Date.now();
+    await reboot();
+    await vm.waitFor(/Quantix-OS: booting slot B/, BOOT);
+    await vm.waitFor(/hangs in init on purpose/, BOOT);
+    await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
+    await up();
+    const s = await settled();
+    timing.rollbackHang = (Date.now() - t0) / 1000;
+    assert.equal(s.booted, "A");
+    assert.equal(slot(s, "B").status, "bad");
+    assert.equal(slot(s, "B").reason, "boot-incomplete");
+  });
+
+  if (EXTENDED)
+    step("a slot whose qx-node crash-loops fails its health gate and is rolled back", async () => {
+      await install("crash.squashfs");
+      const t0 = Date.now();
+      await reboot();
+      await vm.waitFor(/Quantix-OS: booting slot B/, BOOT);
+      await vm.waitFor(/slot B marked bad, rebooting/, BOOT + 120_000);
+      await vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
+      await up();
+      const s = await settled();
+      timing.rollbackCrashLoop = (Date.now() - t0) / 1000;
+      assert.equal(slot(s, "B").status, "bad");
+      assert.match(slot(s, "B").reason ?? "", /^health:.*qx-node/);
+    });
 
   step("a slot failing its health check (config) is marked bad with the reason and rolled back", async () => {
     // Settings are read once while node.yaml is valid (kept as its last-good copy), then it is broken.

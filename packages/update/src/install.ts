@@ -123,7 +123,10 @@ export const APPLY_PHASES: readonly Phase[] = [
     name: "switch",
     async run(s) {
       const v = s.verified as VerifiedImage;
-      await updateBootEnv(s.ctx, (env) => ({ ...env, state: completeInstall(env.state, s.running.slot, v.version, s.settings.max_tries) }));
+      await updateBootEnv(s.ctx, (env) => ({
+        settings: { ...env.settings, watchdogSeconds: s.settings.watchdog_timeout },
+        state: completeInstall(env.state, s.running.slot, v.version, s.settings.max_tries),
+      }));
       await appendHistory(s.ctx.historyPath, { kind: "installed", slot: s.target, version: v.version, reason: `from ${s.running.slot} (${s.running.version ?? "?"})` });
     },
   },

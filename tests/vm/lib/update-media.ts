@@ -7,7 +7,7 @@
  * as a CD-ROM so the guest reads the files (and their .sha256/.sig) at /mnt/upd.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -20,19 +20,41 @@ function sh(cmd: string, args: string[], opts: { input?: Buffer } = {}): Buffer 
   return r.stdout;
 }
 
-export type BrokenKind = "panic" | "no-root";
+/**
+ * - panic: the real kernel with a garbage initramfs (kernel panic, every try);
+ * - no-root: kernel + initramfs without a root tree (the initramfs finds no system);
+ * - hang: a root whose /sbin/init never returns (only the watchdog ends the boot);
+ * - crash-node: the full system with a qx-node that exits at once (supervise-daemon
+ *   respawns it in a loop; the health gate never passes).
+ */
+export type BrokenKind = "panic" | "no-root" | "hang" | "crash-node";
 
-/** A signed system image of `version` that GRUB can boot but that never comes up. */
+/** A signed system image of `version` that GRUB can boot but that never comes up healthy. */
 export function brokenImage(from: string, version: string, kind: BrokenKind, dir: string): string {
-  const tree = mkdtempSync(join(dir, `tree-${kind}-`));
-  mkdirSync(join(tree, "boot"), { recursive: true });
-  mkdirSync(join(tree, "etc/quantix"), { recursive: true });
+  const tree = join(dir, `tree-${kind}`);
+  if (kind === "crash-node") {
+    sh("unsquashfs", ["-no-progress", "-quiet", "-d", tree, from]);
+    writeFileSync(join(tree, "usr/local/bin/qx-node"), '#!/bin/sh\necho "qx-node (test image): crashing on purpose" >&2\nexit 70\n', { mode: 0o755 });
+  } else {
+    mkdirSync(join(tree, "boot"), { recursive: true });
+    mkdirSync(join(tree, "etc/quantix"), { recursive: true });
+    writeFileSync(join(tree, "boot/vmlinuz"), sh("unsquashfs", ["-cat", from, "/boot/vmlinuz"]));
+    writeFileSync(join(tree, "boot/initramfs"), kind === "panic" ? randomBytes(64 * 1024) : sh("unsquashfs", ["-cat", from, "/boot/initramfs"]));
+    if (kind === "hang") {
+      for (const d of ["bin", "sbin", "proc", "sys", "dev", "run", "tmp", "quantix", "data"]) mkdirSync(join(tree, d), { recursive: true });
+      copyFileSync("/bin/busybox", join(tree, "bin/busybox"));
+      chmodSync(join(tree, "bin/busybox"), 0o755);
+      symlinkSync("busybox", join(tree, "bin/sh"));
+      writeFileSync(join(tree, "sbin/init"), '#!/bin/sh\necho "qx-test: this system hangs in init on purpose"\nexec /bin/busybox sleep 2147483647\n', { mode: 0o755 });
+    }
+  }
   const release = sh("unsquashfs", ["-cat", from, "/etc/quantix/release"]).toString().replace(/^QX_VERSION=.*$/m, `QX_VERSION=${version}`);
   writeFileSync(join(tree, "etc/quantix/release"), release);
-  writeFileSync(join(tree, "boot/vmlinuz"), sh("unsquashfs", ["-cat", from, "/boot/vmlinuz"]));
-  writeFileSync(join(tree, "boot/initramfs"), kind === "panic" ? randomBytes(64 * 1024) : sh("unsquashfs", ["-cat", from, "/boot/initramfs"]));
   const out = join(dir, `system-${version}.squashfs`);
-  sh("mksquashfs", [tree, out, "-noappend", "-all-root", "-comp", "xz", "-b", "1M", "-quiet", "-no-progress"]);
+  // zstd: the full tree of crash-node compresses in seconds; the kernel reads any of them.
+  const owners = kind === "crash-node" ? [] : ["-all-root"];
+  sh("mksquashfs", [tree, out, "-noappend", ...owners, "-comp", "zstd", "-b", "1M", "-quiet", "-no-progress"]);
+  rmSync(tree, { recursive: true, force: true });
   sign(out);
   return out;
 }

@@ -42,6 +42,12 @@ export const UpdateSettings = z
     health_timeout: z.number().int().min(60).max(3600).default(300),
     /** Boots a new slot gets before GRUB falls back. */
     max_tries: z.number().int().min(1).max(9).default(3),
+    /**
+     * Seconds the hardware watchdog gives a trial boot to reach mark-good before it
+     * resets the machine (a hang counts as a failed try). Written into the boot
+     * environment by each install; must exceed health_timeout plus the boot itself.
+     */
+    watchdog_timeout: z.number().int().min(60).max(3600).default(420),
   })
   .strict();
 
