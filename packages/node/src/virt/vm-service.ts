@@ -78,7 +78,17 @@ async function phases(steps: readonly [string, (undo: (f: () => Promise<unknown>
 export function vmService(o: VmServiceOptions): VmService {
   const hv = o.hypervisor;
   const hostMib = o.hostMemoryMib ?? (() => Math.floor(totalmem() / 1048576));
-  const info = (r: DomainRecord): VmInfo => parseDomain(r.xml, { state: r.state, autostart: r.autostart, poolDir: o.pool.dir });
+  // Parsed domains keyed by their exact XML: a list of unchanged VMs parses nothing.
+  const parsed = new Map<string, VmInfo>();
+  const info = (r: DomainRecord): VmInfo => {
+    let base = parsed.get(r.xml);
+    if (!base) {
+      base = parseDomain(r.xml, { state: r.state, autostart: r.autostart, poolDir: o.pool.dir });
+      if (parsed.size >= 1024) parsed.clear();
+      parsed.set(r.xml, base);
+    }
+    return { ...base, state: r.state, autostart: r.autostart };
+  };
   const need = async (name: string): Promise<DomainRecord> => {
     const r = await hv.get(name);
     if (!r) throw new VirtNotFoundError("vm", name, "see GET /api/v1/vms");
