@@ -3,7 +3,7 @@
  * real ovs-vswitchd (userspace datapath) in private namespaces (see virt-host), QEMU
  * under TCG. A tiny guest (a kernel from the host or a build rootfs plus a BusyBox
  * initramfs made here) is created, started, talked to over its serial console through
- * the API's WebSocket, stopped and deleted; its NIC on a VLAN network gets the OVS tag.
+ * the API's WebSocket (and its VNC server greets through the VNC WebSocket), stopped and deleted; its NIC on a VLAN network gets the OVS tag.
  * Every piece this machine cannot run is skipped with the reason printed.
  */
 import assert from "node:assert/strict";
@@ -173,6 +173,12 @@ describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU T
       await ws.waitFor(/QX-ECHO:hello-from-api/, 30_000);
     } finally {
       ws.close();
+    }
+    const vnc = await connectWs({ port: n.srv.port, ca: n.srv.certificate.certPem, path: "/api/v1/vms/qxt-vm1/vnc", token: admin() });
+    try {
+      await vnc.waitFor(/^RFB 003\.00\d\n/, 30_000);
+    } finally {
+      vnc.close();
     }
     const reader = await connectWs({ port: n.srv.port, ca: n.srv.certificate.certPem, path: "/api/v1/vms/qxt-vm1/console", token: n.reader }).catch((e: { status?: number }) => e);
     assert.equal((reader as { status?: number }).status, 403, "a read token gets no console");
