@@ -3,10 +3,12 @@
  * The node's health document: every component check run in parallel under one
  * deadline, the results cached for a while so a burst of requests (the console,
  * a monitoring poll, the update health gate) costs one round of subprocesses.
- * A healthy document is reused for 15 s, a degraded one for 2 s: a node coming up
- * (or recovering) is seen at once, while the steady polling of an idle node (the two
- * DCUIs ask every 5 s) spawns `virsh` and `ovs-vsctl` four times a minute, not
- * twenty-four (each round costs qx-node ~10 ms of CPU, mostly forking).
+ * A healthy document is reused for 15 s, a degraded one for 5 s: a node coming up
+ * (or recovering) is seen within seconds, while the steady polling of an idle node
+ * (the two DCUIs ask every 5 s) spawns `virsh` and `ovs-vsctl` four times a minute,
+ * not twenty-four (each round costs qx-node ~10 ms of CPU, mostly forking). On a slow
+ * machine (a loaded TCG guest) checks that time out must not be retried back to back:
+ * the retries themselves kept libvirtd from answering in time.
  *
  * @example
  * ```ts
@@ -60,7 +62,7 @@ export interface HealthOptions {
   readonly timeoutMs?: number;
   /** How long a healthy result is reused, in ms (default 15000). */
   readonly ttlMs?: number;
-  /** How long a degraded result is reused, in ms (default 2000, at most `ttlMs`). */
+  /** How long a degraded result is reused, in ms (default 5000, at most `ttlMs`). */
   readonly degradedTtlMs?: number;
 }
 
@@ -107,7 +109,7 @@ export async function checkHealth(ctx: NodeContext, options: HealthOptions = {})
 /** A cached, coalescing health service (see the module comment). */
 export function createHealthService(ctx: NodeContext, options: HealthOptions = {}): HealthService {
   const ttlMs = options.ttlMs ?? 15_000;
-  const degradedTtlMs = Math.min(ttlMs, options.degradedTtlMs ?? 2000);
+  const degradedTtlMs = Math.min(ttlMs, options.degradedTtlMs ?? 5000);
   let cached: { at: number; doc: HealthDocument } | null = null;
   let running: Promise<HealthDocument> | null = null;
   return {
