@@ -55,7 +55,10 @@ export async function runInstallerUi(o: UiOptions): Promise<void> {
     ...(o.preselect !== undefined ? { preselect: o.preselect } : {}),
     ...(o.message ? { message: o.message } : {}),
   });
-  const draw = (): void => term.draw(view(state));
+  let closed = false;
+  const draw = (): void => {
+    if (!closed) term.draw(view(state));
+  };
   const power = o.power ?? ((what) => afterInstall(what));
 
   let finish: () => void = () => undefined;
@@ -94,6 +97,7 @@ export async function runInstallerUi(o: UiOptions): Promise<void> {
       }
       case "reboot":
       case "poweroff":
+        closed = true; // the screen is the shutdown's now
         term.release();
         await power(e.type);
         finish();
