@@ -22,6 +22,7 @@ import { basename, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
+import { findMount, parseMountinfo } from "../services/mountinfo.ts";
 import { StorageError, VirtExistsError, VirtNotFoundError, VirtRequestError } from "./errors.ts";
 import { VolumeName } from "./spec.ts";
 
@@ -77,8 +78,18 @@ function fsName(type: number): string {
   return `0x${type.toString(16)}`;
 }
 
+export interface PoolOptions {
+  /**
+   * A mount point the pool must be on (the node's: /data). Without it mounted, nothing
+   * is written: the directory would otherwise land in the RAM-backed root.
+   */
+  readonly requireMount?: string;
+  /** mountinfo to read (default /proc/self/mountinfo). */
+  readonly mountinfo?: string;
+}
+
 /** The pool in directory `dir` (created on first use). */
-export function storagePool(dir: string): StoragePool {
+export function storagePool(dir: string, po: PoolOptions = {}): StoragePool {
   const check = (name: string): string => {
     const r = VolumeName.safeParse(name);
     if (!r.success) throw new VirtRequestError("name", r.error.issues[0]?.message ?? "invalid volume name");
@@ -86,7 +97,15 @@ export function storagePool(dir: string): StoragePool {
     if (basename(p) !== name) throw new VirtRequestError("name", "invalid volume name");
     return p;
   };
-  const ensureDir = () => fs.mkdir(dir, { recursive: true, mode: 0o711 });
+  const ensureDir = async () => {
+    if (po.requireMount) {
+      const text = await fs.readFile(po.mountinfo ?? "/proc/self/mountinfo", "utf8").catch(() => "");
+      if (!findMount(parseMountinfo(text), po.requireMount)) {
+        throw new StorageError(409, `${po.requireMount} is not mounted (the QX_DATA partition is missing or failed to mount): no VM storage until it is; see GET /api/v1/health`);
+      }
+    }
+    await fs.mkdir(dir, { recursive: true, mode: 0o711 });
+  };
   const describe = async (name: string): Promise<Volume | null> => {
     try {
       const st = await fs.stat(join(dir, name));

@@ -145,3 +145,23 @@ describe("VM, storage and network API (in-memory hypervisor and switch, real poo
     assert.equal(plain.status, 426);
   });
 });
+
+describe("storage pool on /data", () => {
+  it("writes nothing while the mount point it needs is not mounted", async () => {
+    const { mkdtemp, writeFile, rm, readdir } = await import("node:fs/promises");
+    const { tmpdir } = await import("node:os");
+    const { storagePool } = await import("./storage-pool.ts");
+    const dir = await mkdtemp(join(tmpdir(), "qx-pool-"));
+    try {
+      const mi = join(dir, "mountinfo");
+      await writeFile(mi, "22 1 0:21 / / rw,relatime - overlay overlay rw\n");
+      const pool = storagePool(join(dir, "volumes"), { requireMount: "/data", mountinfo: mi });
+      await assert.rejects(pool.create("v1", 1), /\/data is not mounted/);
+      assert.deepEqual(await readdir(dir), ["mountinfo"], "not even the pool directory was made");
+      await writeFile(mi, "22 1 0:21 / / rw - overlay overlay rw\n30 22 254:5 / /data rw,noatime - xfs /dev/vda5 rw\n");
+      assert.equal((await pool.create("v1", 1)).capacity_bytes, 1024 * 1024);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

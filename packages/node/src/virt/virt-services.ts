@@ -10,6 +10,7 @@
  * `QX_CONSOLE_DIR` (default /run/quantix/vms).
  */
 import { join } from "node:path";
+import { DATA_MOUNTPOINT } from "../services/data.ts";
 import { memoryHypervisor } from "./memory-hypervisor.ts";
 import { memoryOvs } from "./memory-ovs.ts";
 import { type OvsBridges, ovsBridges } from "./ovs-bridges.ts";
@@ -35,7 +36,8 @@ export function defaultVirt(root: string, env: NodeJS.ProcessEnv = process.env):
     uri: env["QX_LIBVIRT_URI"] ?? "qemu:///system",
     accel: accel === "kvm" || accel === "qemu" ? accel : "auto",
   });
-  const pool = storagePool(env["QX_POOL_DIR"] ?? join(root, POOL_DIR));
+  // The node's pool must be on the mounted /data partition; a pool given for tests need not.
+  const pool = env["QX_POOL_DIR"] ? storagePool(env["QX_POOL_DIR"]) : storagePool(join(root, POOL_DIR), root === "/" ? { requireMount: DATA_MOUNTPOINT } : {});
   const ovs = ovsBridges(env["QX_OVS_DB"] ? { db: env["QX_OVS_DB"] } : {});
   const vms = vmService({ hypervisor, pool, ovs, root, consoleDir: env["QX_CONSOLE_DIR"] ?? join(root, CONSOLE_DIR) });
   return { vms, pool, ovs, root };
