@@ -4,7 +4,8 @@
  *  - qx-node `serve` on a temporary root, started once before (so the certificate and
  *    the admin password exist, as on every boot after the first);
  *  - qx-console, the DCUI, on a tmux pane's terminal (`--tty`), polling that qx-node
- *    over its unix socket every 5 s as on a node (so qx-node's figure includes serving it).
+ *    over its unix socket every 5 s as on a node (so qx-node's figure includes serving it),
+ *    with the V8 flags of its OpenRC script (`node_flags=` in overlay/etc/init.d/quantix-console).
  * After SETTLE seconds idle: RSS (VmRSS) at the start and end of a WINDOW-second
  * window, its peak (sampled every second), and CPU time (utime + stime) over the window
  * as a percentage of one core. Goals (issues 6 and 7): qx-node RSS <= 80 MB and CPU
@@ -31,6 +32,12 @@ const MB = 1_000_000;
 const HZ = 100;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The V8 flags OpenRC starts the DCUI with (`node_flags=` in its init script). */
+function consoleNodeFlags(): string[] {
+  const script = readFileSync("overlay/etc/init.d/quantix-console", "utf8");
+  return (/^node_flags="([^"]*)"/m.exec(script)?.[1] ?? "").split(/\s+/).filter(Boolean);
+}
 
 function rssBytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
@@ -89,7 +96,8 @@ try {
 
   await run("tmux", ["-L", session, "new-session", "-d", "-x", "80", "-y", "25", "sleep", String(SETTLE + WINDOW + 120)], { timeoutMs: 10_000 });
   const tty = (await run("tmux", ["-L", session, "display-message", "-p", "#{pane_tty}"], { timeoutMs: 10_000 })).stdout.trim();
-  dcui = spawn(process.execPath, [join(work, "qx-console"), "--tty", tty, "--socket", socket, "--interval", "5"], { stdio: ["ignore", "pipe", "pipe"] });
+  const flags = consoleNodeFlags();
+  dcui = spawn(process.execPath, [...flags, join(work, "qx-console"), "--tty", tty, "--socket", socket, "--interval", "5"], { stdio: ["ignore", "pipe", "pipe"] });
   await waitForOutput(dcui, /DCUI started/, 30_000);
 
   const procs = { "qx-node": node.pid!, "qx-console": dcui.pid! };
@@ -106,6 +114,7 @@ try {
 
   const goals: Record<string, number> = { "qx-node": 80, "qx-console": 60 };
   console.log(`bench/footprint (Node ${process.version}, bundles of scripts/bundle.mjs; idle ${SETTLE} s, then a ${WINDOW} s window)`);
+  console.log(`  qx-console runs with the init script's V8 flags: ${flags.join(" ") || "(none)"}`);
   for (const [n, pid] of Object.entries(procs)) {
     const endRss = rssBytes(pid);
     const cpu = ((cpuTicks(pid) - start[n]!.ticks) / HZ / seconds) * 100;
