@@ -148,7 +148,9 @@ export class Vm {
       "-machine",
       "q35",
       "-cpu",
-      this.accel === "kvm" ? "host" : "max",
+      // Under TCG no SVM: the guest's kvm_amd on emulated SVM has crashed the guest
+      // kernel (libvirtd's capability probe opens /dev/kvm); nested guests use TCG.
+      this.accel === "kvm" ? "host" : "max,svm=off",
       "-m",
       String(o.memoryMiB),
       "-smp",
