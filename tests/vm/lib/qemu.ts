@@ -88,6 +88,11 @@ function probeAccel(): "kvm" | "tcg" {
   }
 }
 
+/** Output without CSI/OSC sequences (cursor moves, clears, modes), one space where a move was. */
+export function stripTerminalCodes(text: string): string {
+  return text.replace(/\x1b\[[0-9;?=]*[A-Za-z\]]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-B]|\x1b[=>78]/g, " ");
+}
+
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const s = createServer();
@@ -215,14 +220,19 @@ export class Vm {
     this.cursor = this.serial().length;
   }
 
-  /** Waits for `re` in the serial output after the mark; throws naming the log on timeout. */
-  async waitFor(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray> {
+  /**
+   * Waits for `re` in the serial output after the mark; throws naming the log on timeout.
+   * `plain`: match the text with terminal control sequences removed (the DCUI paints
+   * the serial console with cursor moves); a match then consumes all output so far.
+   */
+  async waitFor(re: RegExp, timeoutMs: number, o: { plain?: boolean } = {}): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const text = this.serial().slice(this.cursor);
+      const raw = this.serial();
+      const text = o.plain ? stripTerminalCodes(raw.slice(this.cursor)) : raw.slice(this.cursor);
       const m = re.exec(text);
       if (m) {
-        this.cursor += (m.index ?? 0) + m[0].length;
+        this.cursor = o.plain ? raw.length : this.cursor + (m.index ?? 0) + m[0].length;
         return m;
       }
       if (Date.now() > deadline) throw new Error(`${this.opts.name}: no ${re} on the serial console within ${timeoutMs / 1000} s (log: ${this.serialLog})`);
@@ -257,6 +267,22 @@ export class Vm {
   async reset(): Promise<void> {
     this.mark();
     await this.qmp?.execute("system_reset");
+  }
+
+  /**
+   * What QEMU says about a guest that has gone quiet: run state and CPU registers
+   * (e.g. stuck in firmware after a reset), for error messages.
+   */
+  async diagnose(): Promise<string> {
+    try {
+      const status = (await this.qmp?.execute("query-status")) as { status?: string } | undefined;
+      const regs = String(await this.qmp?.execute("human-monitor-command", { "command-line": "info registers -a" }));
+      const rips = [...regs.matchAll(/RIP=([0-9a-f]+)/g)].map((m) => m[1]).join(", ");
+      const events = (this.qmp?.events ?? []).map((e) => String(e.event)).join(" ");
+      return `QEMU status ${status?.status ?? "?"}; vCPU RIP ${rips || "?"}; QMP events: ${events || "none"}`;
+    } catch (e) {
+      return `QEMU did not answer: ${e instanceof Error ? e.message : String(e)}`;
+    }
   }
 
   /** ACPI power button. */
