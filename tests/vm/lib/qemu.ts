@@ -153,9 +153,7 @@ export class Vm {
       "-machine",
       "q35",
       "-cpu",
-      // Under TCG no SVM: the guest's kvm_amd on emulated SVM has crashed the guest
-      // kernel (libvirtd's capability probe opens /dev/kvm); nested guests use TCG.
-      this.accel === "kvm" ? "host" : "max,svm=off",
+      this.accel === "kvm" ? "host" : "max",
       "-m",
       String(o.memoryMiB),
       "-smp",
