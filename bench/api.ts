@@ -12,7 +12,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:https";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { run } from "@quantix/core";
@@ -168,6 +168,8 @@ try {
   }
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${qx.pid}/status`, "utf8"))?.[1]);
   console.log(`bench/api (loopback, TLS, ${RATE} req/s for ${SECONDS} s, then ${CONNECTIONS} connections for 5 s)`);
+  // Latency on a shared machine says as much about the other jobs as about qx-node.
+  console.log(`  load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")} (1/5/15 min) on ${availableParallelism()} CPUs`);
   for (const [name, r] of Object.entries(results)) {
     console.log(`  ${name.padEnd(28)} p50 ${r.p50.toFixed(2)} ms  p99 ${r.p99.toFixed(2)} ms  max ${r.max.toFixed(1)} ms  throughput ${r.rps.toFixed(0)} req/s  errors ${r.errors}`);
   }
