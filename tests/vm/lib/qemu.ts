@@ -88,9 +88,28 @@ function probeAccel(): "kvm" | "tcg" {
   }
 }
 
-/** Output without CSI/OSC sequences (cursor moves, clears, modes), one space where a move was. */
-export function stripTerminalCodes(text: string): string {
-  return text.replace(/\x1b\[[0-9;?=]*[A-Za-z\]]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-B]|\x1b[=>78]/g, " ");
+const TERMINAL_CODES = /\x1b\[[0-9;?=]*[A-Za-z\]]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-B]|\x1b[=>78]/g;
+
+/**
+ * Output without CSI/OSC sequences (cursor moves, clears, modes), one space where a
+ * sequence was; `rawEnd[i]` is the offset in `text` just after stripped character i.
+ */
+export function stripTerminalCodes(text: string): { plain: string; rawEnd: number[] } {
+  let plain = "";
+  const rawEnd: number[] = [];
+  let from = 0;
+  const keep = (chunk: string, start: number): void => {
+    plain += chunk;
+    for (let i = 1; i <= chunk.length; i++) rawEnd.push(start + i);
+  };
+  for (const m of text.matchAll(TERMINAL_CODES)) {
+    keep(text.slice(from, m.index), from);
+    plain += " ";
+    rawEnd.push(m.index + m[0].length);
+    from = m.index + m[0].length;
+  }
+  keep(text.slice(from), from);
+  return { plain, rawEnd };
 }
 
 export async function freePort(): Promise<number> {
@@ -221,16 +240,17 @@ export class Vm {
   /**
    * Waits for `re` in the serial output after the mark; throws naming the log on timeout.
    * `plain`: match the text with terminal control sequences removed (the DCUI paints
-   * the serial console with cursor moves); a match then consumes all output so far.
+   * the serial console with cursor moves).
    */
   async waitFor(re: RegExp, timeoutMs: number, o: { plain?: boolean } = {}): Promise<RegExpMatchArray> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const raw = this.serial();
-      const text = o.plain ? stripTerminalCodes(raw.slice(this.cursor)) : raw.slice(this.cursor);
-      const m = re.exec(text);
+      const raw = this.serial().slice(this.cursor);
+      const stripped = o.plain ? stripTerminalCodes(raw) : null;
+      const m = re.exec(stripped?.plain ?? raw);
       if (m) {
-        this.cursor = o.plain ? raw.length : this.cursor + (m.index ?? 0) + m[0].length;
+        const end = (m.index ?? 0) + m[0].length;
+        this.cursor += stripped ? (end > 0 ? (stripped.rawEnd[end - 1] ?? raw.length) : 0) : end;
         return m;
       }
       if (Date.now() > deadline) throw new Error(`${this.opts.name}: no ${re} on the serial console within ${timeoutMs / 1000} s (log: ${this.serialLog})`);
