@@ -90,10 +90,12 @@ export const installBiosBoot: Phase = {
       await fh.write(patched.core, 0, patched.core.length, bios.startSector * SECTOR);
       await fh.write(patched.mbr, 0, SECTOR, 0);
       await fh.sync();
-      return `core.img ${patched.core.length} bytes at sector ${bios.startSector}`;
     } finally {
       await fh.close();
     }
+    // Closing a disk opened for writing makes udev re-read its partition table: let it finish.
+    if (target.kind === "device") await rereadPartitions(target.path);
+    return `core.img ${coreImg.length} bytes at sector ${bios.startSector}`;
   },
 };
 

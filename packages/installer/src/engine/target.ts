@@ -54,16 +54,40 @@ export function makeTarget(kind: "image" | "device", path: string, plan: DiskPla
   };
 }
 
-/** The device node of partition `number` of `disk`, found through sysfs (`sda` → `sda3`, `nvme0n1` → `nvme0n1p3`). */
-export async function partitionDevice(disk: string, number: number, sysfs = "/sys/class/block"): Promise<string> {
-  const name = basename(await fs.realpath(disk));
+async function findPartition(name: string, number: number, sysfs: string): Promise<string | null> {
   const entries = await fs.readdir(join(sysfs, name)).catch(() => [] as string[]);
   for (const e of entries) {
     if (!e.startsWith(name)) continue;
     const p = await fs.readFile(join(sysfs, name, e, "partition"), "utf8").catch(() => "");
-    if (Number(p.trim()) === number) return `/dev/${e}`;
+    if (Number(p.trim()) !== number) continue;
+    const dev = `/dev/${e}`;
+    if (await fs.access(dev).then(
+      () => true,
+      () => false,
+    ))
+      return dev;
   }
-  throw new TargetError(`partition ${number} has no device node`, disk, { hint: "the kernel did not re-read the partition table" });
+  return null;
+}
+
+/**
+ * The device node of partition `number` of `disk`, found through sysfs (`sda` → `sda3`,
+ * `nvme0n1` → `nvme0n1p3`). Waits up to `timeoutMs`: closing a disk opened for writing
+ * (the MBR write) makes udev re-read its partition table, and the partitions vanish
+ * from sysfs for a moment while it does.
+ */
+export async function partitionDevice(disk: string, number: number, sysfs = "/sys/class/block", timeoutMs = 15_000): Promise<string> {
+  const name = basename(await fs.realpath(disk));
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    const dev = await findPartition(name, number, sysfs);
+    if (dev) return dev;
+    if (Date.now() > deadline) break;
+    if (attempt === 2) await rereadPartitions(disk);
+    else await run("udevadm", ["settle", "--timeout=5"], { allowFailure: true }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new TargetError(`partition ${number} has no device node after ${timeoutMs / 1000} s`, disk, { hint: "the kernel did not re-read the partition table" });
 }
 
 /** Asks the kernel to (re)read the partition table of a device. */
