@@ -12,7 +12,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { detectAccel, OVMF_CODE, OVMF_VARS, Vm } from "../tests/vm/lib/qemu.ts";
+import { detectAccel, OVMF_CODE, OVMF_VARS, TCG_CPU, Vm } from "../tests/vm/lib/qemu.ts";
 
 const { values } = parseArgs({ options: { disk: { type: "string" }, squashfs: { type: "string" }, runs: { type: "string" } } });
 if (!values.disk || !values.squashfs) {
@@ -55,7 +55,7 @@ async function floorRun(vmlinuz: string, initrd: string): Promise<number> {
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     const p = spawn("qemu-system-x86_64", [
-      "-accel", accel, "-machine", "q35", "-cpu", accel === "kvm" ? "host" : "max", "-m", "2048", "-smp", "2",
+      "-accel", accel, "-machine", "q35", "-cpu", accel === "kvm" ? "host" : TCG_CPU, "-m", "2048", "-smp", "2",
       "-nodefaults", "-display", "none", "-serial", `file:${join(work, "floor.log")}`,
       "-drive", `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, "-drive", `if=pflash,format=raw,file=${vars}`,
       "-kernel", vmlinuz, "-initrd", initrd, "-append", "console=ttyS0,115200 panic=-1", "-no-reboot",

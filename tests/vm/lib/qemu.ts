@@ -16,6 +16,8 @@ import { GuestAgent } from "./agent.ts";
 import { ApiClient } from "./api-client.ts";
 import { QmpClient } from "./qmp.ts";
 
+/** The guest CPU model under TCG (see Vm.args). */
+export const TCG_CPU = "Skylake-Client-v4";
 export const OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 export const OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd";
 const QEMU = "qemu-system-x86_64";
@@ -172,7 +174,12 @@ export class Vm {
       "-machine",
       "q35",
       "-cpu",
-      this.accel === "kvm" ? "host" : "max",
+      // TCG: an Intel model, whose VMX TCG does not emulate, so the guest has no KVM.
+      // With "max" (emulated SVM) the guest's kvm_amd is loaded, and libvirtd's QEMU probe
+      // flips static keys in __schedule while the other vCPU runs it: the guest kernel
+      // then crashed at __schedule+0x432 (a jump into the middle of the patched jmp).
+      // "max,svm=off" is no way out: static glibc then aborts in the initramfs.
+      this.accel === "kvm" ? "host" : TCG_CPU,
       "-m",
       String(o.memoryMiB),
       "-smp",
