@@ -46,7 +46,7 @@ describe("node API and serial DCUI (VM)", { timeout: 35 * 60_000 }, () => {
   /** RSS of qx-node and the two DCUIs on the image's own Node.js: a figure for the report, not a pass/fail. */
   const printFootprint = async (when: string): Promise<void> => {
     const rss = await vm.agent.check(
-      "for p in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $p/cmdline 2>/dev/null); case \"$c\" in node\\ *qx-node\\ serve*|node\\ *qx-console*) " +
+      "for p in /proc/[0-9]*; do c=$(tr '\\0' ' ' < $p/cmdline 2>/dev/null); case \"$c\" in *node\\ *qx-node\\ serve*|*node\\ *qx-console\\ *) " +
         "echo \"$(grep -E '^(VmRSS|RssAnon|RssFile)' $p/status | tr -s ' \\t\\n' ' ') $c\";; esac; done",
     );
     process.stdout.write(`# RSS in the guest, ${when}:\n${rss.trim().replace(/^/gm, "#   ")}\n`);
