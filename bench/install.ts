@@ -37,6 +37,7 @@ try {
   const x = spawnSync("xorriso", ["-as", "mkisofs", "-quiet", "-V", "QX_ANSWERS", "-o", answers, join(work, "answers")], { encoding: "utf8" });
   if (x.status !== 0) throw new Error(`xorriso: ${x.stderr}`);
   const vm = await Vm.start({ name: "bench-install", iso: values.iso, disk: answers, blankDiskBytes: diskGiB * 2 ** 30, firmware });
+  let ok = false;
   try {
     const t0 = Date.now();
     await vm.waitFor(/qx-install: unattended install of Quantix-OS/, 600_000);
@@ -54,12 +55,14 @@ try {
     console.log(`  raw copy (slot A)                    ${(copy / 1000).toFixed(1)} s = ${((100 * copy) / r.totalMs).toFixed(0)}%  (write ${write ?? "?"} s, verify ${verify ?? "?"} s; ${slot?.detail?.split(",")[0] ?? ""})`);
     console.log(`  everything else                      ${((r.totalMs - copy) / 1000).toFixed(1)} s = ${((100 * (r.totalMs - copy)) / r.totalMs).toFixed(0)}%`);
     for (const p of r.phases) console.log(`    ${p.name.padEnd(10)} ${(p.ms / 1000).toFixed(1).padStart(6)} s  ${p.detail ?? ""}`);
+    ok = true;
   } finally {
     // Bounded: QMP never answers once the guest has powered QEMU off.
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([vm.stop().catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, 15_000)))]);
     clearTimeout(timer);
-    vm.cleanup();
+    if (ok) vm.cleanup();
+    else console.error(`VM logs kept: ${vm.serialLog}`);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
