@@ -55,7 +55,7 @@ async function floorRun(vmlinuz: string, initrd: string): Promise<number> {
   const t0 = performance.now();
   await new Promise<void>((resolve, reject) => {
     const p = spawn("qemu-system-x86_64", [
-      "-accel", accel, "-machine", "q35", "-cpu", accel === "kvm" ? "host" : TCG_CPU, "-m", "2048", "-smp", "2",
+      "-accel", accel === "tcg" ? "tcg,thread=single" : "kvm", "-machine", "q35", "-cpu", accel === "kvm" ? "host" : TCG_CPU, "-m", "2048", "-smp", "2",
       "-nodefaults", "-display", "none", "-serial", `file:${join(work, "floor.log")}`,
       "-drive", `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, "-drive", `if=pflash,format=raw,file=${vars}`,
       "-kernel", vmlinuz, "-initrd", initrd, "-append", "console=ttyS0,115200 panic=-1", "-no-reboot",

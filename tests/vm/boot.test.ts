@@ -11,9 +11,9 @@ import { after, before, describe, it } from "node:test";
 import { Vm } from "./lib/qemu.ts";
 
 const DISK = process.env.QX_DISK;
-const BOOT_TIMEOUT = 240_000;
+const BOOT_TIMEOUT = 360_000;
 
-describe("boot chain (VM)", { timeout: 15 * 60_000 }, () => {
+describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
   let vm: Vm;
   let passed = true;
   before(async () => {

@@ -16,7 +16,7 @@ async function bootUntilSwitchRoot(name: string, opts: Parameters<typeof Vm.star
   let ok = false;
   try {
     await vm.waitFor(grubLine, 180_000);
-    await vm.waitFor(/qx-init: switching to \/sbin\/init/, 240_000);
+    await vm.waitFor(/qx-init: switching to \/sbin\/init/, 360_000);
     ok = true;
   } finally {
     await vm.stop();
@@ -25,7 +25,7 @@ async function bootUntilSwitchRoot(name: string, opts: Parameters<typeof Vm.star
   }
 }
 
-describe("boot media (VM)", { timeout: 15 * 60_000 }, () => {
+describe("boot media (VM)", { timeout: 25 * 60_000 }, () => {
   it("the disk image boots under legacy BIOS", async () => {
     assert.ok(DISK, "QX_DISK must name the disk image");
     await bootUntilSwitchRoot("bios-disk", { name: "bios-disk", disk: DISK, firmware: "bios" }, /Quantix-OS: booting slot A/);

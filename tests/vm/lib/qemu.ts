@@ -170,7 +170,11 @@ export class Vm {
       "-name",
       `quantix-${o.name}`,
       "-accel",
-      this.accel,
+      // One TCG thread for all vCPUs: with multi-threaded TCG the guest kernel patching
+      // its own code (static keys, on module loads) while the other vCPU runs it has
+      // crashed the guest ("Oops: int3" in finish_task_switch, a jump into the middle of
+      // __schedule) a few times in a hundred boots: enough to fail a CI run now and then.
+      this.accel === "tcg" ? "tcg,thread=single" : "kvm",
       "-machine",
       "q35",
       "-cpu",
