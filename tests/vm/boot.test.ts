@@ -7,15 +7,17 @@
  *     config error.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 import { Vm } from "./lib/qemu.ts";
+import { trackedSteps } from "./lib/steps.ts";
 
 const DISK = process.env.QX_DISK;
 const BOOT_TIMEOUT = 360_000;
 
 describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
   let vm: Vm;
-  let passed = true;
+  const steps = trackedSteps();
+  const step = steps.step;
   before(async () => {
     assert.ok(DISK, "QX_DISK must name the disk image (make vm-test sets it)");
     vm = await Vm.start({ name: "boot", disk: DISK, watchdog: true });
@@ -23,18 +25,9 @@ describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
   });
   after(async () => {
     await vm?.stop();
-    if (passed) vm?.cleanup();
+    if (steps.passed) vm?.cleanup();
     else process.stdout.write(`# VM logs kept: ${vm?.serialLog}\n`);
   });
-  const step = (name: string, f: () => Promise<void>) =>
-    it(name, async () => {
-      try {
-        await f();
-      } catch (e) {
-        passed = false;
-        throw e;
-      }
-    });
 
   step("boots through GRUB and the initramfs to a healthy node", async () => {
     await vm.waitFor(/Quantix-OS: booting slot A/, 120_000);

@@ -9,8 +9,9 @@
  *     (issue 6).
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 import { Vm } from "./lib/qemu.ts";
+import { trackedSteps } from "./lib/steps.ts";
 
 const DISK = process.env.QX_DISK;
 /** Boot to health 200 under TCG; 360 s was seen on a host with load 11-16 on 2 cores. */
@@ -21,7 +22,8 @@ const GUEST_IP = "10.0.2.15";
 
 describe("node API and serial DCUI (VM)", { timeout: 35 * 60_000 }, () => {
   let vm: Vm;
-  let passed = true;
+  const steps = trackedSteps();
+  const step = steps.step;
   let password = "";
   before(async () => {
     assert.ok(DISK, "QX_DISK must name the disk image (make vm-test sets it)");
@@ -30,18 +32,9 @@ describe("node API and serial DCUI (VM)", { timeout: 35 * 60_000 }, () => {
   });
   after(async () => {
     await vm?.stop();
-    if (passed) vm?.cleanup();
+    if (steps.passed) vm?.cleanup();
     else process.stdout.write(`# VM logs kept: ${vm?.serialLog}\n`);
   });
-  const step = (name: string, f: () => Promise<void>) =>
-    it(name, async () => {
-      try {
-        await f();
-      } catch (e) {
-        passed = false;
-        throw e;
-      }
-    });
 
   /** RSS of qx-node and the two DCUIs on the image's own Node.js: a figure for the report, not a pass/fail. */
   const printFootprint = async (when: string): Promise<void> => {

@@ -24,8 +24,9 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { after, before, describe } from "node:test";
 import { Vm } from "./lib/qemu.ts";
+import { trackedSteps } from "./lib/steps.ts";
 import { brokenImage, imageVersion, MOUNT_MEDIA, mediaIso } from "./lib/update-media.ts";
 
 const DISK = process.env.QX_DISK;
@@ -57,7 +58,8 @@ interface Status {
 describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
   let vm: Vm;
   let work: string;
-  let passed = true;
+  const steps = trackedSteps();
+  const step = steps.step;
   let base: string;
   let next: string;
   const timing: Record<string, number> = {};
@@ -78,20 +80,11 @@ describe("qx-update (VM)", { timeout: 40 * 60_000 }, () => {
   after(async () => {
     await vm?.stop();
     process.stdout.write(`# timings (s): ${JSON.stringify(timing)}\n`);
-    if (passed) {
+    if (steps.passed) {
       vm?.cleanup();
       rmSync(work, { recursive: true, force: true });
     } else process.stdout.write(`# VM logs kept: ${vm?.serialLog}\n`);
   });
-  const step = (name: string, f: () => Promise<void>) =>
-    it(name, async () => {
-      try {
-        await f();
-      } catch (e) {
-        passed = false;
-        throw e;
-      }
-    });
 
   const status = async (): Promise<Status> => JSON.parse(await vm.agent.check("/usr/local/bin/qx-update status --json", 120_000)) as Status;
   const slot = (s: Status, n: "A" | "B") => s.slots.find((x) => x.slot === n) as SlotView;
