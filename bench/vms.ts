@@ -5,8 +5,11 @@
  *     the same domain XML (a diskless 64 MiB guest that sits in its firmware), median
  *     of --rounds alternating runs; the VM is destroyed and undefined between runs
  *     (not timed). Goal ≤ 1.2×.
- *  2. list: GET /api/v1/vms with --count defined (not running) VMs, median of 10.
- *     Goal < 200 ms. `virsh list --all` alone is printed for reference.
+ *  2. list: GET /api/v1/vms with --count defined (not running) VMs. The first list of a
+ *     fresh qx-node reads every domain's XML (it starts the libvirt event watcher,
+ *     trusted SETTLE_MS later); after that, unchanged domains come from the cache:
+ *     the first list, then the median of 10. Goal < 200 ms. `virsh list --all` alone
+ *     is printed for reference.
  *   npx tsx bench/vms.ts [--rounds 7] [--count 200]
  */
 import { promises as fs } from "node:fs";
@@ -15,6 +18,7 @@ import { parseArgs } from "node:util";
 import { startTestNode } from "../packages/node/src/api/test-server.ts";
 import { domainXml } from "../packages/node/src/virt/domain-xml.ts";
 import { VmSpec } from "../packages/node/src/virt/spec.ts";
+import { SETTLE_MS } from "../packages/node/src/virt/virsh-events.ts";
 import { defaultVirt } from "../packages/node/src/virt/virt-services.ts";
 import { startVirtHost } from "../tests/integration/virt-host.ts";
 
@@ -105,6 +109,14 @@ try {
     }
     await host.virsh(files.map((f) => `define ${f}`).join(" ; "));
   }
+  let t0 = performance.now();
+  const first = await node.call("GET", "/api/v1/vms", { token: node.reader });
+  const cold = performance.now() - t0;
+  if (first.status !== 200 || first.json.vms.length !== COUNT) throw new Error(`list: ${first.status}, ${first.json?.vms?.length} VMs`);
+  await new Promise((r) => setTimeout(r, SETTLE_MS + 100));
+  t0 = performance.now();
+  await node.call("GET", "/api/v1/vms", { token: node.reader });
+  const fill = performance.now() - t0;
   const lists: number[] = [];
   const raw: number[] = [];
   for (let i = 0; i < 10; i++) {
@@ -117,8 +129,10 @@ try {
     raw.push(performance.now() - t);
   }
   console.log(`list ${COUNT} defined VMs (10 runs)`);
-  console.log(`  API GET /api/v1/vms   median ${ms(median(lists))}  (max ${ms(Math.max(...lists))})  (goal < 200 ms: ${median(lists) < 200 ? "met" : "NOT met"})`);
-  console.log(`  virsh list --all      median ${ms(median(raw))}  (names and states only, for reference)`);
+  console.log(`  API GET /api/v1/vms, first after start (no cache)  ${ms(cold)}  (goal < 200 ms: ${cold < 200 ? "met" : "NOT met"})`);
+  console.log(`  API GET /api/v1/vms, the list that fills the cache  ${ms(fill)}`);
+  console.log(`  API GET /api/v1/vms, cached   median ${ms(median(lists))}  (max ${ms(Math.max(...lists))})  (goal < 200 ms: ${median(lists) < 200 ? "met" : "NOT met"})`);
+  console.log(`  virsh list --all                 median ${ms(median(raw))}  (names and states only, for reference)`);
 } finally {
   await node.close();
   await host.stop();

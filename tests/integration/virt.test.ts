@@ -7,13 +7,14 @@
  * Every piece this machine cannot run is skipped with the reason printed.
  */
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestNode, type TestNode } from "../../packages/node/src/api/test-server.ts";
 import { virshDriver } from "../../packages/node/src/virt/virsh-driver.ts";
 import { defaultVirt } from "../../packages/node/src/virt/virt-services.ts";
-import { hypervisorContract } from "../../packages/node/src/virt/hypervisor-contract.ts";
+import { contractXml, hypervisorContract } from "../../packages/node/src/virt/hypervisor-contract.ts";
+import { SETTLE_MS } from "../../packages/node/src/virt/virsh-events.ts";
 import { findKernel, makeInitramfs, startVirtHost, type VirtHost } from "./virt-host.ts";
 import { connectWs } from "./virt-ws-client.ts";
 
@@ -47,6 +48,32 @@ after(() => host?.stop());
 
 describe("virsh driver: the hypervisor contract against a real libvirtd", { skip }, () => {
   hypervisorContract(() => virshDriver({ uri: host?.uri ?? "", accel: "qemu" }), { prefix: "qxc-" });
+});
+
+describe("virsh driver: the cached list follows changes made outside qx-node (libvirt events)", { skip, timeout: 120_000 }, () => {
+  it("a domain redefined, then undefined, with virsh directly shows in the next lists", async () => {
+    const h = host as VirtHost;
+    const hv = virshDriver({ uri: h.uri, accel: "qemu" });
+    const uuid = crypto.randomUUID();
+    const file = join(h.dir, "qxe-a.xml");
+    const memory = async () => (await hv.list()).find((d) => d.name === "qxe-a")?.xml.match(/<memory unit='KiB'>(\d+)</)?.[1];
+    await writeFile(file, contractXml("qxe-a", uuid, 64));
+    await h.virsh("define", file);
+    try {
+      await hv.list(); // starts the event watcher
+      await new Promise((r) => setTimeout(r, SETTLE_MS + 200));
+      assert.equal(await memory(), "65536");
+      assert.equal(await memory(), "65536", "served from the cache");
+      await writeFile(file, contractXml("qxe-a", uuid, 80));
+      await h.virsh("define", file);
+      const end = Date.now() + 10_000;
+      while ((await memory()) !== "81920" && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await memory(), "81920", "the list shows the new definition");
+    } finally {
+      await h.virsh("undefine", "qxe-a").catch(() => undefined);
+    }
+    assert.equal(await memory(), undefined);
+  });
 });
 
 describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU TCG)", { skip, timeout: 900_000 }, () => {

@@ -10,8 +10,11 @@
  * interface libvirt keeps stable, and reports errors in words we can map. Its cost
  * is one process per call (about 10-20 ms); this module keeps calls few by running
  * several virsh commands in one process (a create is one process), and read-only
- * queries go through one long-lived virsh shell (virt/virsh-session), so listing N
- * domains costs two round trips to libvirtd and no new process.
+ * queries go through one long-lived virsh shell (virt/virsh-session). A list asks for
+ * the states of all domains in one round trip and reads XML only for domains whose XML
+ * is not cached for that state (virt/domain-cache); libvirt's domain events, watched
+ * by one `virsh event` process (virt/virsh-events), and every change made here drop a
+ * domain's entry, so listing N unchanged domains costs two round trips and no `dumpxml`.
  *
  * @example
  * ```ts
@@ -27,6 +30,8 @@ import type { Runner } from "../context.ts";
 import { VirtCommandError, VirtExistsError, VirtNotFoundError, VirtStateError, VirtUnavailableError } from "./errors.ts";
 import type { DomainRecord, Hypervisor } from "./hypervisor.ts";
 import type { VmState } from "./spec.ts";
+import { DomainCache } from "./domain-cache.ts";
+import { VirshEvents } from "./virsh-events.ts";
 import { VirshSession } from "./virsh-session.ts";
 
 export interface VirshOptions {
@@ -97,6 +102,34 @@ export function parseList(stdout: string): { name: string; state: VmState }[] {
   return out;
 }
 
+/** libvirt's virDomainState numbers, as `domstats --state` prints them. */
+const STATE_CODES: Record<string, VmState> = {
+  "1": "running",
+  "2": "running",
+  "3": "paused",
+  "4": "shutting-down",
+  "5": "shutoff",
+  "6": "crashed",
+  "7": "suspended",
+};
+
+/** Parses `virsh domstats --state`: a `Domain: 'name'` line, then `state.state=N`. */
+export function parseDomstats(stdout: string): { name: string; state: VmState }[] {
+  const out: { name: string; state: VmState }[] = [];
+  let cur: { name: string; state: VmState } | undefined;
+  for (const line of stdout.split("\n")) {
+    const d = /^Domain: '(.*)'\s*$/.exec(line);
+    if (d) {
+      cur = { name: d[1] ?? "", state: "unknown" };
+      out.push(cur);
+      continue;
+    }
+    const st = /^\s*state\.state=(\d+)\s*$/.exec(line);
+    if (st && cur) cur.state = STATE_CODES[st[1] ?? ""] ?? "unknown";
+  }
+  return out;
+}
+
 /** Splits concatenated `dumpxml` output into documents. */
 export function splitDomains(stdout: string): string[] {
   const docs: string[] = [];
@@ -127,25 +160,51 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
 
   const session = new VirshSession(uri, { ...(o.env ? { env: o.env } : {}), timeoutMs });
 
+  // Domain XML between lists, dropped on libvirt's events and on changes made here.
+  const cache = new DomainCache();
+  const events = new VirshEvents(uri, { ...(o.env ? { env: o.env } : {}), onChange: (n) => (n === null ? cache.clear() : cache.invalidate(n)) });
+  /** Runs a change to `name` and then forgets its cached XML (also when the change failed). */
+  const changing = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } finally {
+      cache.invalidate(name);
+    }
+  };
+
   /**
-   * Through the long-lived shell when it gives a complete answer; anything odd (no
-   * domains, a domain missing, the shell gone) is asked again with one-shot virsh,
-   * which reports libvirt's errors properly.
+   * Through the long-lived shell when it gives a complete answer: states of all domains
+   * in one call (`domstats --state`, one round trip to libvirtd), then `dumpxml` only for
+   * domains whose XML is not cached for their current state (all of them while the event
+   * watcher is not yet registered). Anything odd (no domains, a domain missing, the
+   * shell gone) is asked again with one-shot virsh, which reports libvirt's errors properly.
    */
   async function list(): Promise<DomainRecord[]> {
     try {
-      const out = await session.run(["list --all", "echo QX-SEPARATOR", "list --all --autostart --name"]);
-      const [table = "", auto = ""] = out.split("QX-SEPARATOR");
-      const states = parseList(table);
+      const watching = events.watching();
+      const ticket = cache.ticket();
+      const out = await session.run(["domstats --state --nowait", "echo QX-SEPARATOR", "list --all --autostart --name"]);
+      const [stats = "", auto = ""] = out.split("QX-SEPARATOR");
+      const states = parseDomstats(stats);
       if (states.length > 0) {
-        const docs = splitDomains(await session.run(states.map((d) => `dumpxml --domain ${quote(d.name)}`)));
-        if (docs.length === states.length) {
+        const xml = new Map<string, string>();
+        if (watching) {
+          for (const d of states) {
+            const hit = cache.lookup(d.name, d.state);
+            if (hit !== undefined) xml.set(d.name, hit);
+          }
+        }
+        const missing = states.filter((d) => !xml.has(d.name));
+        const docs = missing.length > 0 ? splitDomains(await session.run(missing.map((d) => `dumpxml --domain ${quote(d.name)}`))) : [];
+        if (docs.length === missing.length && missing.every((d, i) => nameOf(docs[i] ?? "") === d.name)) {
+          for (const [i, d] of missing.entries()) {
+            const doc = docs[i] ?? "";
+            xml.set(d.name, doc);
+            if (watching) cache.store(ticket, d.name, d.state, doc);
+          }
+          cache.retain(new Set(states.map((d) => d.name)));
           const autostart = new Set(auto.split("\n").map((l) => l.trim()).filter(Boolean));
-          const byName = new Map(states.map((d) => [d.name, d.state]));
-          return docs.map((xml) => {
-            const name = nameOf(xml);
-            return { name, state: byName.get(name) ?? "unknown", autostart: autostart.has(name), xml };
-          });
+          return states.map((d) => ({ name: d.name, state: d.state, autostart: autostart.has(d.name), xml: xml.get(d.name) ?? "" }));
         }
       }
     } catch {
@@ -231,7 +290,7 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
     list,
     get,
     async define(xml) {
-      await withXmlFile(xml, (file) => virsh(["define", "--file", file], nameOf(xml)));
+      await changing(nameOf(xml), () => withXmlFile(xml, (file) => virsh(["define", "--file", file], nameOf(xml))));
     },
     async create(xml, c) {
       // One virsh process for every step; later steps name the domain by its UUID, so
@@ -247,7 +306,7 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
         const first = e.stderr.split(/\n(?=error: )/).slice(0, 2).join("\n");
         throw mapVirshError(new ExecError(e.command, e.args, e.exitCode ?? 1, e.signal, e.stdout, first), name);
       };
-      return withXmlFile(xml, async (file) => {
+      return changing(name, () => withXmlFile(xml, async (file) => {
         const args = ["-q", "-c", uri, [`define --file ${quote(file)}`, ...steps.filter(Boolean)].join(" ; ")];
         let r: Awaited<ReturnType<typeof runner>>;
         try {
@@ -258,22 +317,22 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
         }
         if (/^error:/m.test(r.stderr)) return rollback(new ExecError("virsh", args, 1, null, r.stdout, r.stderr));
         return recordFrom(name, r.stdout);
-      });
+      }));
     },
     async undefine(name) {
-      await virsh(["undefine", "--domain", name, "--nvram"], name);
+      await changing(name, () => virsh(["undefine", "--domain", name, "--nvram"], name));
     },
     async start(name) {
-      await virsh(["start", "--domain", name], name);
+      await changing(name, () => virsh(["start", "--domain", name], name));
     },
     async shutdown(name) {
-      await virsh(["shutdown", "--domain", name, "--mode", "acpi"], name);
+      await changing(name, () => virsh(["shutdown", "--domain", name, "--mode", "acpi"], name));
     },
     async destroy(name) {
-      await virsh(["destroy", "--domain", name], name);
+      await changing(name, () => virsh(["destroy", "--domain", name], name));
     },
     async reboot(name) {
-      await virsh(["reboot", "--domain", name, "--mode", "acpi"], name);
+      await changing(name, () => virsh(["reboot", "--domain", name, "--mode", "acpi"], name));
     },
     async setAutostart(name, on) {
       await virsh(["autostart", "--domain", name, ...(on ? [] : ["--disable"])], name);

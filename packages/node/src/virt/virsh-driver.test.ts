@@ -1,0 +1,62 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DomainCache } from "./domain-cache.ts";
+import { parseDomstats } from "./virsh-driver.ts";
+import { eventDomains } from "./virsh-events.ts";
+
+describe("virsh output", () => {
+  it("domstats --state: names (with quotes and spaces) and states", () => {
+    const out = "Domain: 'web-1'\n  state.state=1\n  state.reason=1\n\nDomain: 'it's a vm'\n  state.state=5\n  state.reason=0\n\nDomain: 'odd'\n  state.state=0\n";
+    assert.deepEqual(parseDomstats(out), [
+      { name: "web-1", state: "running" },
+      { name: "it's a vm", state: "shutoff" },
+      { name: "odd", state: "unknown" },
+    ]);
+    assert.deepEqual(parseDomstats(""), []);
+  });
+
+  it("event lines name the domain; a name containing ': is reported under every possible split", () => {
+    assert.deepEqual(eventDomains("event 'lifecycle' for domain 'web-1': Defined Updated"), ["web-1"]);
+    assert.deepEqual(eventDomains("event 'metadata-change' for domain 'x'y': type description, uri <null>"), ["x'y"]);
+    assert.deepEqual(eventDomains("event 'lifecycle' for domain 'a': b': Started Booted"), ["a", "a': b"]);
+    assert.equal(eventDomains("events received: 3"), null);
+    assert.equal(eventDomains("event 'lifecycle' for domain 'broken"), null);
+  });
+});
+
+describe("domain cache", () => {
+  it("serves XML only for the state it was read in", () => {
+    const c = new DomainCache();
+    c.store(c.ticket(), "a", "shutoff", "<a/>");
+    assert.equal(c.lookup("a", "shutoff"), "<a/>");
+    assert.equal(c.lookup("a", "running"), undefined);
+  });
+
+  it("refuses to store XML read across an invalidation of that domain or of everything", () => {
+    const c = new DomainCache();
+    let t = c.ticket();
+    c.invalidate("a");
+    c.store(t, "a", "shutoff", "<old/>");
+    c.store(t, "b", "shutoff", "<b/>");
+    assert.equal(c.lookup("a", "shutoff"), undefined, "a changed while its XML was read");
+    assert.equal(c.lookup("b", "shutoff"), "<b/>", "b did not");
+    t = c.ticket();
+    c.clear();
+    c.store(t, "b", "shutoff", "<b2/>");
+    assert.equal(c.lookup("b", "shutoff"), undefined);
+    t = c.ticket();
+    c.store(t, "a", "shutoff", "<new/>");
+    assert.equal(c.lookup("a", "shutoff"), "<new/>");
+    c.invalidate("a");
+    assert.equal(c.lookup("a", "shutoff"), undefined);
+  });
+
+  it("retain drops domains that are gone", () => {
+    const c = new DomainCache();
+    const t = c.ticket();
+    for (const n of ["a", "b", "c"]) c.store(t, n, "shutoff", `<${n}/>`);
+    c.retain(new Set(["b"]));
+    assert.equal(c.size, 1);
+    assert.equal(c.lookup("b", "shutoff"), "<b/>");
+  });
+});
