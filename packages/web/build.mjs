@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds the web UI into a few static files (esbuild; no framework).
-//   node packages/web/build.mjs OUT_DIR       write index.html, app.js, app.css into OUT_DIR
+//   node packages/web/build.mjs OUT_DIR       write index.html, app.js, app.css, vnc.js into OUT_DIR
 //   import { buildWeb } from "@quantix/web/build.mjs"   the same files in memory
 // qx-node serves them at / (scripts/bundle.mjs embeds them in the qx-node bundle).
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -11,10 +11,10 @@ import { build, transform } from "esbuild";
 const here = dirname(fileURLToPath(import.meta.url));
 const src = join(here, "src");
 
-/** @returns {Promise<Record<string, { type: string; body: string }>>} URL path → file */
-export async function buildWeb() {
-  const js = await build({
-    entryPoints: [join(src, "app.ts")],
+/** One browser script from `entry` (and what it imports). */
+async function script(entry) {
+  const r = await build({
+    entryPoints: [join(src, entry)],
     bundle: true,
     write: false,
     format: "iife",
@@ -23,10 +23,21 @@ export async function buildWeb() {
     legalComments: "none",
     logLevel: "warning",
   });
+  return r.outputFiles[0].text;
+}
+
+/**
+ * @returns {Promise<Record<string, { type: string; body: string }>>} URL path → file.
+ * vnc.js is the VNC viewer (noVNC, MPL-2.0, @novnc/novnc 1.4: later versions use a
+ * top-level await that an IIFE script cannot have), loaded by the VMs page on demand.
+ */
+export async function buildWeb() {
+  const [app, vnc] = await Promise.all([script("app.ts"), script("vnc.ts")]);
   const css = await transform(readFileSync(join(src, "app.css"), "utf8"), { loader: "css", minify: true });
   return {
     "/index.html": { type: "text/html; charset=utf-8", body: readFileSync(join(src, "index.html"), "utf8") },
-    "/app.js": { type: "text/javascript; charset=utf-8", body: js.outputFiles[0].text },
+    "/app.js": { type: "text/javascript; charset=utf-8", body: app },
+    "/vnc.js": { type: "text/javascript; charset=utf-8", body: `/*! noVNC (https://github.com/novnc/noVNC), MPL-2.0 */\n${vnc}` },
     "/app.css": { type: "text/css; charset=utf-8", body: css.code },
   };
 }

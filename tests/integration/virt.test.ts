@@ -203,10 +203,12 @@ describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU T
     }
     const vnc = await connectWs({ port: n.srv.port, ca: n.srv.certificate.certPem, path: "/api/v1/vms/qxt-vm1/vnc", token: admin() });
     try {
-      await vnc.waitFor(/^RFB 003\.00\d\n/, 30_000);
+      await vnc.waitFor(/^RFB 003\.008\n/, 30_000);
     } finally {
       vnc.close();
     }
+    const anonymous = await connectWs({ port: n.srv.port, ca: n.srv.certificate.certPem, path: "/api/v1/vms/qxt-vm1/vnc" }).catch((e: { status?: number }) => e);
+    assert.equal((anonymous as { status?: number }).status, 401, "no display without a credential");
     const reader = await connectWs({ port: n.srv.port, ca: n.srv.certificate.certPem, path: "/api/v1/vms/qxt-vm1/console", token: n.reader }).catch((e: { status?: number }) => e);
     assert.equal((reader as { status?: number }).status, 403, "a read token gets no console");
   });

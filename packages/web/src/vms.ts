@@ -2,11 +2,14 @@
  * @module vms
  * The VMs page of the web UI: the VM list with live state and power actions, a create
  * form (name, vCPUs, memory, a new disk, an ISO, a network, firmware, autostart), the
- * storage pool with ISO upload, and the serial console of a running VM over the API's
- * WebSocket (the session token travels as the `qx-auth.<token>` subprotocol, as a
- * browser cannot set headers on a WebSocket). Every value is put in the page as text.
+ * storage pool with ISO upload, and the serial console and the VNC display of a running
+ * VM over the API's WebSockets (the session token travels as the `qx-auth.<token>`
+ * subprotocol, as a browser cannot set headers on a WebSocket). The display viewer
+ * (noVNC, web/vnc) is a separate script loaded the first time a display is opened.
+ * A console whose box left the page is closed. Every value is put in the page as text.
  * app.ts passes its helpers in, so this module has no globals of its own.
  */
+import type { QxVnc } from "./vnc.ts";
 
 type Json = Record<string, unknown>;
 type Child = Node | string | null | undefined | false;
@@ -42,12 +45,72 @@ interface Volume {
   used_by: string[];
 }
 
+/** The WebSocket URL of a VM's `console` or `vnc` and the subprotocols that carry the token. */
+function wsTarget(d: VmsDeps, name: string, kind: "console" | "vnc"): [string, string[]] {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  return [`${proto}//${location.host}/api/v1/vms/${encodeURIComponent(name)}/${kind}`, ["qx-console", `qx-auth.${d.token()}`]];
+}
+
+/** Calls `close` once `box` is no longer in the page (the page re-rendered or was left). */
+function closeWhenGone(box: HTMLElement, close: () => void): void {
+  const timer = window.setInterval(() => {
+    if (box.isConnected) return;
+    window.clearInterval(timer);
+    close();
+  }, 1000);
+}
+
+let vncScript: Promise<QxVnc> | null = null;
+/** Loads /vnc.js (noVNC) once. */
+function loadVnc(): Promise<QxVnc> {
+  vncScript ??= new Promise<QxVnc>((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = "/vnc.js";
+    s.onload = () => {
+      const v = (window as unknown as { qxVnc?: QxVnc }).qxVnc;
+      if (v) resolve(v);
+      else reject(new Error("the VNC viewer did not load"));
+    };
+    s.onerror = () => {
+      vncScript = null;
+      reject(new Error("could not load the VNC viewer (/vnc.js)"));
+    };
+    document.head.append(s);
+  });
+  return vncScript;
+}
+
+/** The VNC display of `name`, scaled into the box; keys and mouse go to the VM. */
+function vncBox(d: VmsDeps, name: string): HTMLElement {
+  const screen = d.h("div", { class: "vnc-screen", id: "vm-vnc" });
+  const status = d.h("div", { class: "muted", id: "vm-vnc-status", "data-status": "connecting" }, `connecting to the display of ${name}…`);
+  const buttons = d.h("div", { class: "row" });
+  const box = d.h("div", { class: "card" }, d.h("h2", {}, `Display: ${name}`), status, screen, buttons);
+  const show = (state: string, text: string) => {
+    status.textContent = text;
+    status.setAttribute("data-status", state);
+    status.className = state === "error" ? "bad" : "muted";
+  };
+  loadVnc().then(
+    (vnc) => {
+      const [url, protocols] = wsTarget(d, name, "vnc");
+      const viewer = vnc.open(screen, url, protocols, show);
+      buttons.append(
+        d.h("button", { class: "secondary", onclick: () => viewer.ctrlAltDel() }, "Send Ctrl+Alt+Del"),
+        d.h("button", { class: "secondary", onclick: () => viewer.disconnect() }, "Disconnect"),
+      );
+      closeWhenGone(box, () => viewer.disconnect());
+    },
+    (e: unknown) => show("error", d.errText(e)),
+  );
+  return box;
+}
+
 /** The serial console of `name` in a <pre>; typed keys go to the guest. */
 function consoleBox(d: VmsDeps, name: string): HTMLElement {
   const out = d.h("pre", { class: "log", id: "vm-console", tabindex: "0" });
   const status = d.h("div", { class: "muted" }, `connecting to ${name}…`);
-  const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  const ws = new WebSocket(`${proto}//${location.host}/api/v1/vms/${encodeURIComponent(name)}/console`, ["qx-console", `qx-auth.${d.token()}`]);
+  const ws = new WebSocket(...wsTarget(d, name, "console"));
   ws.binaryType = "arraybuffer";
   const decoder = new TextDecoder();
   ws.onopen = () => {
@@ -67,7 +130,9 @@ function consoleBox(d: VmsDeps, name: string): HTMLElement {
     ev.preventDefault();
     ws.send(new TextEncoder().encode(ev.ctrlKey && key.length === 1 ? String.fromCharCode(key.toUpperCase().charCodeAt(0) - 64) : key));
   });
-  return d.h("div", { class: "card" }, d.h("h2", {}, `Console: ${name}`), status, out, d.h("button", { class: "secondary", onclick: () => ws.close() }, "Disconnect"));
+  const box = d.h("div", { class: "card" }, d.h("h2", {}, `Console: ${name}`), status, out, d.h("button", { class: "secondary", onclick: () => ws.close() }, "Disconnect"));
+  closeWhenGone(box, () => ws.close());
+  return box;
 }
 
 function fragment(...nodes: Node[]): DocumentFragment {
@@ -128,6 +193,7 @@ export async function vmsView(d: VmsDeps): Promise<HTMLElement> {
                 h("button", { class: "secondary", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/reboot`)) }, "Reboot"),
                 h("button", { class: "danger", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/force-off`)) }, "Force off"),
                 h("button", { class: "secondary", onclick: () => consoleSlot.replaceChildren(consoleBox(d, v.name)) }, "Console"),
+                h("button", { class: "secondary", "data-action": "display", onclick: () => consoleSlot.replaceChildren(vncBox(d, v.name)) }, "Display"),
               )
             : h("button", { class: "primary", "data-action": "start", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/start`)) }, "Start"),
           h(

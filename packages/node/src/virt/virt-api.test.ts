@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
+import { request } from "node:https";
+import { createServer } from "node:net";
 import { join } from "node:path";
+import type { Duplex } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { startTestNode, type TestNode } from "../api/test-server.ts";
 import { memoryVirt } from "./virt-services.ts";
@@ -18,6 +22,30 @@ networks:
     bridge: qxbr0
     vlan: 20
 `;
+
+/** A WebSocket upgrade request to the node: the refusal's status, or the upgraded socket and the first bytes after the 101. */
+function upgrade(n: TestNode, path: string, headers: Record<string, string>): Promise<{ status: number; socket?: Duplex; first?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request({
+      host: "127.0.0.1",
+      port: n.srv.port,
+      path,
+      ca: n.srv.certificate.certPem,
+      servername: "localhost",
+      headers: { connection: "Upgrade", upgrade: "websocket", "sec-websocket-version": "13", "sec-websocket-key": randomBytes(16).toString("base64"), ...headers },
+    });
+    req.on("response", (res) => {
+      res.resume();
+      resolve({ status: res.statusCode ?? 0 });
+    });
+    req.on("upgrade", (res, socket: Duplex, head: Buffer) => {
+      if (head.length > 0) return resolve({ status: res.statusCode ?? 0, socket, first: head });
+      socket.once("data", (d: Buffer) => resolve({ status: res.statusCode ?? 0, socket, first: d }));
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 
 describe("VM, storage and network API (in-memory hypervisor and switch, real pool directory)", () => {
   let n: TestNode;
@@ -143,6 +171,30 @@ describe("VM, storage and network API (in-memory hypervisor and switch, real poo
     await post("/api/v1/vms", { name: "c1", memory_mib: 64 });
     const plain = await n.call("GET", "/api/v1/vms/c1/console", { token: n.admin });
     assert.equal(plain.status, 426);
+  });
+
+  it("the console and VNC WebSockets: 401 without a valid credential, 403 for a read token; an admin gets the VM's RFB stream", async () => {
+    await post("/api/v1/vms/c1/start", {});
+    for (const kind of ["console", "vnc"]) {
+      const path = `/api/v1/vms/c1/${kind}`;
+      assert.equal((await upgrade(n, path, {})).status, 401, `${kind} without a token`);
+      assert.equal((await upgrade(n, path, { authorization: "Bearer qx_nope" })).status, 401, `${kind} with an unknown token`);
+      assert.equal((await upgrade(n, path, { "sec-websocket-protocol": "qx-console, qx-auth.qx_nope" })).status, 401, `${kind} with an unknown token as subprotocol`);
+      assert.equal((await upgrade(n, path, { authorization: `Bearer ${n.reader}` })).status, 403, `${kind} with a read token`);
+    }
+    // A VNC server on the VM's socket (QEMU's, on a node) greets; the greeting arrives as one binary frame.
+    const vnc = createServer((c) => c.end("RFB 003.008\n"));
+    await new Promise<void>((r) => vnc.listen(join(n.root, "run/quantix/vms/c1.vnc"), r));
+    try {
+      const r = await upgrade(n, "/api/v1/vms/c1/vnc", { "sec-websocket-protocol": `qx-console, qx-auth.${n.admin}` });
+      assert.equal(r.status, 101);
+      assert.deepEqual(r.first?.subarray(0, 2), Buffer.from([0x82, 12]), "an unmasked binary frame of 12 bytes");
+      assert.equal(r.first?.subarray(2, 14).toString(), "RFB 003.008\n");
+      r.socket?.destroy();
+    } finally {
+      vnc.close();
+    }
+    await post("/api/v1/vms/c1/force-off", {});
   });
 });
 
