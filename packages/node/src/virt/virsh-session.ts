@@ -21,9 +21,13 @@ export class VirshSessionError extends Error {
   override name = "VirshSessionError";
 }
 
+/** Longest marker (see exec): QX-END-<pid>-<seq>-QX. */
+const MARKER_MAX = 64;
+
 export class VirshSession {
   private child: ChildProcessWithoutNullStreams | null = null;
-  private out = "";
+  private out: string[] = [];
+  private tail = "";
   private err = "";
   private seq = 0;
   private chain: Promise<unknown> = Promise.resolve();
@@ -52,15 +56,23 @@ export class VirshSession {
     const child = spawn("virsh", ["-q", "-c", this.uri], { env: this.o.env ? { ...process.env, ...this.o.env } : process.env, stdio: ["pipe", "pipe", "pipe"] });
     child.unref();
     for (const s of [child.stdin, child.stdout, child.stderr] as unknown as { unref?: () => void }[]) s.unref?.();
-    child.stdout.on("data", (d: Buffer) => {
-      this.out += d.toString("utf8");
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (text: string) => {
+      // virsh writes a long answer line by line: the chunks are kept apart and only the
+      // new one (plus the end of the one before) is searched for the marker. Searching
+      // the growing answer on every chunk would flatten and scan it each time.
+      const probe = this.tail + text;
+      this.tail = probe.slice(-MARKER_MAX);
+      this.out.push(text);
       const w = this.waiter;
-      if (!w) return;
-      const at = this.out.indexOf(w.marker);
-      if (at < 0) return;
+      if (!w || !probe.includes(w.marker)) return;
+      const all = this.out.join("");
+      const at = all.indexOf(w.marker);
       // Without a terminal virsh still echoes each command after its prompt: drop those lines.
-      const answer = this.out.slice(0, at).replace(/virsh # [^\n]*\n/g, "");
-      this.out = this.out.slice(at + w.marker.length);
+      const answer = all.slice(0, at).replace(/virsh # [^\n]*\n/g, "");
+      const rest = all.slice(at + w.marker.length);
+      this.out = rest ? [rest] : [];
+      this.tail = rest.slice(-MARKER_MAX);
       this.waiter = null;
       w.resolve(answer);
     });
@@ -76,7 +88,8 @@ export class VirshSession {
     child.on("error", (e) => fail(`failed: ${e.message}`));
     child.on("exit", (code) => fail(`exited (${code})`));
     child.stdin.on("error", () => undefined);
-    this.out = "";
+    this.out = [];
+    this.tail = "";
     this.err = "";
     return child;
   }
