@@ -47,6 +47,8 @@ export interface VirshOptions {
 
 /** Domains per virsh process when listing (keeps the argument short). */
 const BATCH = 100;
+/** Uncached domains from which a list splits its `dumpxml`s between the shell and a one-shot virsh. */
+const SPLIT_AT = 64;
 
 const STATES: Record<string, VmState> = {
   running: "running",
@@ -195,7 +197,7 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
           }
         }
         const missing = states.filter((d) => !xml.has(d.name));
-        const docs = missing.length > 0 ? splitDomains(await session.run(missing.map((d) => `dumpxml --domain ${quote(d.name)}`))) : [];
+        const docs = await dumpAll(missing.map((d) => d.name));
         if (docs.length === missing.length && missing.every((d, i) => nameOf(docs[i] ?? "") === d.name)) {
           for (const [i, d] of missing.entries()) {
             const doc = docs[i] ?? "";
@@ -211,6 +213,19 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
       // fall through to one-shot virsh
     }
     return listOneShot();
+  }
+
+  /**
+   * The XML of `names`, in order, through the shell; when there are many (a list with
+   * nothing cached yet), the second half goes to a one-shot virsh at the same time.
+   */
+  async function dumpAll(names: string[]): Promise<string[]> {
+    const cmds = (ns: string[]) => ns.map((n) => `dumpxml --domain ${quote(n)}`);
+    if (names.length === 0) return [];
+    if (names.length < SPLIT_AT) return splitDomains(await session.run(cmds(names)));
+    const half = Math.ceil(names.length / 2);
+    const [a, b] = await Promise.all([session.run(cmds(names.slice(0, half))), virsh([cmds(names.slice(half)).join(" ; ")])]);
+    return [...splitDomains(a), ...splitDomains(b)];
   }
 
   async function listOneShot(): Promise<DomainRecord[]> {
