@@ -35,7 +35,10 @@ if (files.length === 0) {
   console.error("run-tests: no test files found");
   process.exit(1);
 }
-const concurrency = args[0] === "vm" ? ["--test-concurrency=1"] : [];
+// VM scenario files run one at a time unless QX_VM_JOBS says more: each TCG guest keeps
+// one host core busy, so make test runs two files side by side on a 2-core host.
+const vmJobs = Math.max(1, Number.parseInt(process.env.QX_VM_JOBS ?? "1", 10) || 1);
+const concurrency = args[0] === "vm" ? [`--test-concurrency=${vmJobs}`] : [];
 const r = spawnSync(
   process.execPath,
   ["--import", "tsx", "--test", "--test-reporter=spec", ...concurrency, ...files],
