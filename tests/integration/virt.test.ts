@@ -3,11 +3,15 @@
  * real ovs-vswitchd (userspace datapath) in private namespaces (see virt-host), QEMU
  * under TCG. A tiny guest (a kernel from the host or a build rootfs plus a BusyBox
  * initramfs made here) is created, started, talked to over its serial console through
- * the API's WebSocket (and its VNC server greets through the VNC WebSocket), stopped and deleted; its NIC on a VLAN network gets the OVS tag.
+ * the API's WebSocket (its VNC server greets through the VNC WebSocket and shows in
+ * the web UI's noVNC viewer in chromium), stopped and deleted; its NIC on a VLAN
+ * network gets the OVS tag.
  * Every piece this machine cannot run is skipped with the reason printed.
  */
 import assert from "node:assert/strict";
-import { readFile, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestNode, type TestNode } from "../../packages/node/src/api/test-server.ts";
@@ -17,8 +21,11 @@ import { contractXml, hypervisorContract } from "../../packages/node/src/virt/hy
 import { SETTLE_MS } from "../../packages/node/src/virt/virsh-events.ts";
 import { findKernel, makeInitramfs, startVirtHost, type VirtHost } from "./virt-host.ts";
 import { connectWs } from "./virt-ws-client.ts";
+import { loadWebAssets } from "../../packages/node/src/web-assets.ts";
+import { chromium } from "playwright-core";
 
 const REPO = resolve(import.meta.dirname, "../..");
+const CHROMIUM = "/usr/bin/chromium";
 const NETWORK_YAML = `management:
   interface: auto
   mode: dhcp
@@ -88,7 +95,7 @@ describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU T
   before(async () => {
     h = host as VirtHost;
     const env = { QX_LIBVIRT_URI: h.uri, QX_VIRT_ACCEL: "qemu", QX_OVS_DB: h.ovsDb, QX_POOL_DIR: h.poolDir, QX_CONSOLE_DIR: h.consoleDir };
-    n = await startTestNode({ "quantix/network.yaml": NETWORK_YAML }, { virt: (root) => defaultVirt(root, env) });
+    n = await startTestNode({ "quantix/network.yaml": NETWORK_YAML }, { virt: (root) => defaultVirt(root, env), web: await loadWebAssets() });
     kernel = await findKernel(REPO);
     initrd = await makeInitramfs(join(h.dir, "initrd.cpio"));
     if (!kernel) console.log("# no kernel found (QX_TEST_KERNEL, /boot/vmlinuz*, build/*/rootfs/boot/vmlinuz): the boot steps are skipped");
@@ -211,6 +218,34 @@ describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU T
     assert.equal((anonymous as { status?: number }).status, 401, "no display without a credential");
     const reader = await connectWs({ port: n.srv.port, ca: n.srv.certificate.certPem, path: "/api/v1/vms/qxt-vm1/console", token: n.reader }).catch((e: { status?: number }) => e);
     assert.equal((reader as { status?: number }).status, 403, "a read token gets no console");
+  });
+
+  it("the web UI shows the VM's display: noVNC in chromium through the API to QEMU's VNC server", async (t) => {
+    if (!kernel || !initrd) return t.skip("no kernel or BusyBox");
+    if (!existsSync(CHROMIUM)) return t.skip(`${CHROMIUM} is not installed`);
+    const profile = await mkdtemp(join(tmpdir(), "qx-chromium-"));
+    const ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      ignoreHTTPSErrors: true,
+      timeout: 60_000,
+    });
+    try {
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`https://127.0.0.1:${n.srv.port}/`);
+      await page.fill("#login-password", n.password);
+      await page.click("#login-submit");
+      await page.click('nav button[data-view="VMs"]');
+      await page.click('tr[data-vm="qxt-vm1"] button[data-action="display"]', { timeout: 30_000 });
+      await page.locator('#vm-vnc-status[data-status="connected"]').waitFor({ timeout: 60_000 });
+      await page.locator("#vm-vnc canvas").waitFor();
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+      await rm(profile, { recursive: true, force: true });
+    }
   });
 
   it("will not delete a running VM without force; force-off, then delete with its disks", async (t) => {
