@@ -71,22 +71,6 @@ check_image() {
 	[ ${#bad[@]} -eq 0 ] || die "image check failed: ${bad[*]}"
 }
 
-# openrc_cache STAGE — OpenRC's dependency tree of the finished image, computed here
-# once: at each boot OpenRC's init.sh restores it from /usr/lib/rc/cache instead of
-# sourcing every init script again (6 s of each boot under emulation). clamp_times
-# gives it the mtime of the scripts, so OpenRC keeps it until a script or a conf.d
-# file changes at run time, and then computes a new one as before.
-openrc_cache() {
-	local stage=$1 cache=$1/usr/lib/rc/cache
-	mkdir -p "$stage/run/openrc" "$cache"
-	chroot "$stage" /sbin/rc-update --update >/dev/null ||
-		die "rc-update --update failed in the staged root: an init script's depend() is broken"
-	mv "$stage/run/openrc/deptree" "$cache/deptree"
-	[ ! -e "$stage/run/openrc/depconfig" ] || mv "$stage/run/openrc/depconfig" "$cache/depconfig"
-	# init.sh restores the cache only when a softlevel is saved beside it.
-	echo sysinit >"$cache/softlevel"
-}
-
 # clamp_times STAGE EPOCH — every inode gets the same mtime (reproducible image).
 clamp_times() {
 	find "$1" -print0 | xargs -0 touch -h -d "@$2"
@@ -128,7 +112,6 @@ main() {
 	step apply_overlays apply_overlays "$stage"
 	step install_initramfs install_initramfs "$stage"
 	step check_image check_image "$stage"
-	step openrc_cache openrc_cache "$stage"
 	step clamp_times clamp_times "$stage" "$EPOCH"
 	step mksquashfs make_squashfs "$stage" "$work/image.squashfs"
 	step check_budget check_budget "$work/image.squashfs" "$stage"
