@@ -51,9 +51,11 @@ export function brokenImage(from: string, version: string, kind: BrokenKind, dir
   const release = sh("unsquashfs", ["-cat", from, "/etc/quantix/release"]).toString().replace(/^QX_VERSION=.*$/m, `QX_VERSION=${version}`);
   writeFileSync(join(tree, "etc/quantix/release"), release);
   const out = join(dir, `system-${version}.squashfs`);
-  // zstd: the full tree of crash-node compresses in seconds; the kernel reads any of them.
+  // xz, as the real images: GRUB reads the kernel and initramfs out of the squashfs, and
+  // its squashfs driver knows gzip, lzo and xz but not zstd (a zstd image is "unknown
+  // filesystem" to GRUB, so the slot is given up as kernel-unloadable before it boots).
   const owners = kind === "crash-node" ? [] : ["-all-root"];
-  sh("mksquashfs", [tree, out, "-noappend", ...owners, "-comp", "zstd", "-b", "1M", "-quiet", "-no-progress"]);
+  sh("mksquashfs", [tree, out, "-noappend", ...owners, "-comp", "xz", "-b", "1M", "-quiet", "-no-progress"]);
   rmSync(tree, { recursive: true, force: true });
   sign(out);
   return out;
