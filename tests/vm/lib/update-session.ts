@@ -1,0 +1,162 @@
+/**
+ * @module tests/vm/lib/update-session
+ * One VM for a file of qx-update scenarios (update.test.ts, rollback.test.ts): the disk
+ * image with version V in slot A, the update media ISO at /mnt/upd, and the guest-side
+ * helpers the scenarios share (status, install, reboot, wait until the booted slot is
+ * good). Registers the suite's before/after hooks; call it inside `describe`.
+ *
+ * Needs QX_DISK (version V in slot A), QX_SQUASHFS (V, signed) and QX_SQUASHFS_NEXT
+ * (V-next, signed, .sha256/.sig beside it), all built with the same signing key.
+ *
+ * @example
+ * ```ts
+ * describe("qx-update (VM)", () => {
+ *   const u = updateSession("update", ["panic"]);
+ *   u.step("boots A", async () => { await u.up(); assert.equal((await u.settled()).booted, "A"); });
+ * });
+ * ```
+ */
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before } from "node:test";
+import { Vm } from "./qemu.ts";
+import { trackedSteps } from "./steps.ts";
+import { brokenImage, type BrokenKind, imageVersion, MOUNT_MEDIA, mediaIso } from "./update-media.ts";
+
+/** Time for one boot (reset to health) on a loaded 2-core host under TCG. */
+export const BOOT = 300_000;
+
+export interface SlotView {
+  slot: "A" | "B";
+  status: string;
+  tries: number;
+  version: string | null;
+  reason: string | null;
+}
+export interface Status {
+  booted: "A" | "B" | null;
+  trying: boolean;
+  runningVersion: string;
+  nextBoot: "A" | "B";
+  slots: SlotView[];
+  env: { source: string; problems: string[] };
+  lastRollback: { slot: string; reason: string; why: string } | null;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const rand = (lo: number, hi: number) => lo + Math.random() * (hi - lo);
+export const slot = (s: Status, n: "A" | "B") => s.slots.find((x) => x.slot === n) as SlotView;
+
+export interface UpdateSession {
+  readonly vm: Vm;
+  /** Version in slot A of the disk image, and the next one (base.squashfs, next.squashfs on the media). */
+  readonly base: string;
+  readonly next: string;
+  /** Seconds of the measured phases, printed after the suite. */
+  readonly timing: Record<string, number>;
+  step(name: string, f: () => Promise<void>): void;
+  status(): Promise<Status>;
+  /** Health 200, the guest agent answers, the media is mounted. */
+  up(): Promise<void>;
+  /** Waits until the booted slot is good (boot-check ran), returns the status. */
+  settled(timeoutMs?: number): Promise<Status>;
+  /** Reboots the guest (future waitFors look at output from now on). */
+  reboot(): Promise<void>;
+  /** Starts an install of a media file in the background; resolves at once. */
+  startInstall(file: string): Promise<string>;
+  /** Installs a media file, asserting success. */
+  install(file: string): Promise<{ result: { slot: string; version: string }; seconds: number }>;
+}
+
+/**
+ * Registers before/after hooks for one VM and returns the scenario helpers. `broken`
+ * lists the broken images to build onto the media (as `${kind}.squashfs`, version
+ * V-next-kind); base.squashfs and next.squashfs are always there.
+ */
+export function updateSession(name: string, broken: readonly BrokenKind[]): UpdateSession {
+  const DISK = process.env.QX_DISK;
+  const BASE = process.env.QX_SQUASHFS;
+  const NEXT = process.env.QX_SQUASHFS_NEXT;
+  const steps = trackedSteps();
+  const timing: Record<string, number> = {};
+  let vm: Vm | undefined;
+  let work = "";
+  let base = "";
+  let next = "";
+  const theVm = (): Vm => {
+    if (!vm) throw new Error("the VM did not start (see the before hook's error)");
+    return vm;
+  };
+
+  before(async () => {
+    assert.ok(DISK && BASE && NEXT, "QX_DISK, QX_SQUASHFS and QX_SQUASHFS_NEXT must be set (make vm-test)");
+    base = imageVersion(BASE);
+    next = imageVersion(NEXT);
+    assert.notEqual(base, next);
+    work = mkdtempSync(join(tmpdir(), `qx-vm-${name}-media-`));
+    const media: Record<string, string> = { "base.squashfs": BASE, "next.squashfs": NEXT };
+    for (const kind of broken) media[`${kind}.squashfs`] = brokenImage(NEXT, `${next}-${kind}`, kind, work);
+    vm = await Vm.start({ name, disk: DISK, iso: mediaIso(media, work), watchdog: true });
+    process.stdout.write(`# VM run dir ${vm.runDir} (accel ${vm.accel}); ${base} → ${next}\n`);
+  });
+  after(async () => {
+    await vm?.stop();
+    process.stdout.write(`# timings (s): ${JSON.stringify(timing)}\n`);
+    if (steps.passed) {
+      vm?.cleanup();
+      if (work) rmSync(work, { recursive: true, force: true });
+    } else process.stdout.write(`# VM logs kept: ${vm?.serialLog}\n`);
+  });
+
+  const status = async (): Promise<Status> =>
+    JSON.parse(await theVm().agent.check("/usr/local/bin/qx-update status --json", 120_000)) as Status;
+
+  return {
+    get vm() {
+      return theVm();
+    },
+    get base() {
+      return base;
+    },
+    get next() {
+      return next;
+    },
+    timing,
+    step: steps.step,
+    status,
+    async up() {
+      await theVm().waitHealth(BOOT);
+      await theVm().agent.waitReady(60_000);
+      await theVm().agent.check(MOUNT_MEDIA);
+    },
+    async settled(timeoutMs = 420_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last = "";
+      for (;;) {
+        const s = await status().catch((e: Error) => {
+          last = e.message;
+          return null;
+        });
+        if (s?.booted && slot(s, s.booted).status === "good") return s;
+        if (Date.now() > deadline) throw new Error(`booted slot never good: ${s ? JSON.stringify(s) : last}`);
+        await sleep(5000);
+      }
+    },
+    async reboot() {
+      theVm().mark();
+      await theVm().agent.sh("(sleep 1; reboot) >/dev/null 2>&1 &");
+    },
+    startInstall: (file) =>
+      theVm().agent.check(
+        `(/usr/local/bin/qx-update --image /mnt/upd/${file} >/tmp/qx-update.out 2>&1; echo "exit $?" >>/tmp/qx-update.out) >/dev/null 2>&1 &`,
+      ),
+    async install(file) {
+      const t0 = Date.now();
+      const out = await theVm().agent.sh(`/usr/local/bin/qx-update --image /mnt/upd/${file} --json`, 600_000);
+      assert.equal(out.exitCode, 0, out.stderr);
+      return { result: JSON.parse(out.stdout) as { slot: string; version: string }, seconds: (Date.now() - t0) / 1000 };
+    },
+  };
+}
