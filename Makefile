@@ -95,9 +95,9 @@ $(SQUASHFS_NEXT): $(SQUASHFS)
 
 # ---- VM tier -----------------------------------------------------------------
 # Scenario files of the VM tier that CI runs (each shares its boots between scenarios).
-# Two files run side by side (QX_VM_JOBS): each TCG guest keeps one host core busy. The
-# update and rollback scenarios (two VMs) take longest and start first.
-VM_TESTS := tests/vm/rollback.test.ts tests/vm/update.test.ts tests/vm/boot.test.ts tests/vm/media.test.ts
+# Two files run side by side (QX_VM_JOBS; node's runner takes them in name order): each
+# TCG guest keeps one host core busy.
+VM_TESTS := tests/vm/boot.test.ts tests/vm/media.test.ts tests/vm/rollback.test.ts tests/vm/update.test.ts
 QX_VM_JOBS ?= 2
 
 vm-test: $(DISK) $(ISO) $(SQUASHFS_NEXT)

@@ -30,8 +30,7 @@ else if (args.length > 0) files = args;
 else {
   files = [...readdirSync("packages").flatMap((p) => walk(join("packages", p, "src"))), ...walk("tests").filter((f) => !f.startsWith("tests/vm/"))];
 }
-// Named VM scenario files keep their order (the longest first, for QX_VM_JOBS > 1).
-if (!(args[0] === "vm" && args.length > 1)) files.sort();
+files.sort();
 if (files.length === 0) {
   console.error("run-tests: no test files found");
   process.exit(1);
