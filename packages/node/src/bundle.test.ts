@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, rm, stat } from "node:fs/promises";
+import { mkdtemp, readdir, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -42,11 +42,12 @@ describe("bundled tools (scripts/bundle.mjs)", () => {
     await removeRoot(root);
   });
 
-  it("qx-node and qx-console are single executable files that start without node_modules", async () => {
+  it("qx-node (an entry and its chunks) and qx-console (one file) are executables that start without node_modules", async () => {
     for (const name of ["qx-node", "qx-console"]) {
       const st = await stat(join(out, name));
       assert.equal(st.mode & 0o777, 0o755, name);
     }
+    assert.ok((await readdir(join(out, "qx-node.chunks"))).some((f) => f.endsWith(".mjs")), "qx-node's chunks are beside it");
     const sock = join(root, "run/quantix/qx-node.sock");
     const unreachable = await exec(join(out, "qx-node"), ["health", "--socket", sock]);
     assert.equal(unreachable.code, 2, unreachable.stderr);

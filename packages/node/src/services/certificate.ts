@@ -29,7 +29,10 @@ let x509Lib: Promise<X509Lib> | undefined;
 function loadX509(): Promise<X509Lib> {
   x509Lib ??= (async () => {
     await import("reflect-metadata");
-    const lib = await import("@peculiar/x509");
+    // A CommonJS package: its exports are the default export in the split bundle
+    // (scripts/bundle.mjs), and also named ones under Node and tsx.
+    const mod: X509Lib & { default?: X509Lib } = await import("@peculiar/x509");
+    const lib = mod.default ?? mod;
     lib.cryptoProvider.set(webcrypto as unknown as Crypto);
     return lib;
   })();
