@@ -77,7 +77,7 @@ export interface ServeOptions {
   /** Try-mode deadline in ms (default 120 s). */
   readonly networkTryMs?: number;
   readonly power?: PowerControl;
-  /** The web UI's files; null serves none (default: built from packages/web). */
+  /** The web UI's files; null serves none (default: built from packages/web, on the first request for one). */
   readonly web?: WebAssets | null;
   /** scrypt cost of new password hashes (tests lower it). */
   readonly passwordCost?: { logN: number; r: number; p: number };
@@ -228,7 +228,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     if (initial.created) logger.warn({ file: initial.file }, "no admin password was set: made a random one (shown on the console and in the file)");
     return a;
   });
-  const web = o.web !== undefined ? o.web : await phase("building the web UI", () => loadWebAssets());
+  // The UI's files are loaded on the first request for one (api/web).
+  const web = o.web !== undefined ? o.web : loadWebAssets;
   const applier = o.network ?? qxNetconf(ctx.root);
   const trial = new NetworkTrial({
     root: ctx.root,
