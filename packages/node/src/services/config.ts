@@ -7,19 +7,31 @@
  */
 import { type LoadResult, type NetworkConfig, type NodeConfig, networkConfigFile, nodeConfigFile } from "@quantix/core";
 import type { Check } from "./check.ts";
+import { cachePerKey, FileCache } from "./file-cache.ts";
 
 export interface ConfigInForce {
   readonly node: LoadResult<NodeConfig>;
   readonly network: LoadResult<NetworkConfig>;
 }
 
-/** Loads both files (each falls back to its last good copy). */
-export async function loadConfigInForce(root: string): Promise<ConfigInForce> {
-  const [node, network] = await Promise.all([
-    nodeConfigFile(root).loadWithFallback(),
-    networkConfigFile(root).loadWithFallback(),
-  ]);
-  return { node, network };
+const configInForce = cachePerKey((root) => {
+  const files = [nodeConfigFile(root), networkConfigFile(root)] as const;
+  return new FileCache(
+    files.flatMap((f) => [f.path, f.lastGoodPath]),
+    async (): Promise<ConfigInForce> => {
+      const [node, network] = await Promise.all([files[0].loadWithFallback(), files[1].loadWithFallback()]);
+      return { node, network };
+    },
+  );
+});
+
+/**
+ * Loads both files (each falls back to its last good copy). The result is shared
+ * until one of the files or their last good copies changes (see services/file-cache):
+ * do not modify it.
+ */
+export function loadConfigInForce(root: string): Promise<ConfigInForce> {
+  return configInForce(root);
 }
 
 /** Checks that node.yaml and network.yaml both load and validate. */

@@ -8,6 +8,7 @@ import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { isSlotName, type SlotName } from "@quantix/core";
 import { type Check, oneLine } from "./check.ts";
+import { cachePerKey, FileCache } from "./file-cache.ts";
 import { readShellVars } from "./shell-vars.ts";
 
 export const INITRAMFS_STATUS = "run/quantix/initramfs.status";
@@ -33,8 +34,7 @@ export function parseCmdline(text: string): Map<string, string> {
   return opts;
 }
 
-/** Reads what the kernel and the initramfs say about this boot. */
-export async function readBootInfo(root: string): Promise<BootInfo> {
+async function loadBootInfo(root: string): Promise<BootInfo> {
   const cmdline = parseCmdline(await fs.readFile(join(root, "proc/cmdline"), "utf8"));
   const status = await readShellVars(join(root, INITRAMFS_STATUS));
   const slot = cmdline.get("qx.slot");
@@ -45,6 +45,16 @@ export async function readBootInfo(root: string): Promise<BootInfo> {
     config: status?.get("QX_CONFIG") ?? null,
     initramfsSlot: status?.get("QX_SLOT") || null,
   };
+}
+
+const bootInfo = cachePerKey((root) => new FileCache([join(root, "proc/cmdline"), join(root, INITRAMFS_STATUS)], () => loadBootInfo(root)));
+
+/**
+ * Reads what the kernel and the initramfs say about this boot: both are written once
+ * per boot, so they are read again only when a file's status changes (services/file-cache).
+ */
+export function readBootInfo(root: string): Promise<BootInfo> {
+  return bootInfo(root);
 }
 
 /** Checks that the node booted a known slot and the initramfs mounted /quantix. */
