@@ -140,4 +140,34 @@ describe("health checks", () => {
     assert.equal((await svc.get()).status, "healthy", "recovery is seen after 5 s");
     assert.equal(rounds, 3);
   });
+
+  it("a node that stays degraded the same way is re-checked after 5, 10, then every 15 s; a change starts over", async () => {
+    const r = await root();
+    let t = 1_000_000;
+    let failing = ["a"];
+    let rounds = 0;
+    const checks = {
+      a: async () => {
+        rounds++;
+        return { ok: !failing.includes("a"), detail: "a" };
+      },
+      b: async () => ({ ok: !failing.includes("b"), detail: "b" }),
+    };
+    const svc = createHealthService({ ...testContext(r), now: () => t }, { checks });
+    const roundsAfter = async (ms: number) => {
+      t += ms;
+      await svc.get();
+      return rounds;
+    };
+    assert.equal(await roundsAfter(0), 1);
+    assert.equal(await roundsAfter(5_000), 2, "first degraded result: reused for 5 s");
+    assert.equal(await roundsAfter(9_000), 2, "the same again: 10 s");
+    assert.equal(await roundsAfter(1_000), 3);
+    assert.equal(await roundsAfter(14_000), 3, "then 15 s");
+    assert.equal(await roundsAfter(1_000), 4);
+    assert.equal(await roundsAfter(15_000), 5, "and 15 s from then on");
+    failing = ["a", "b"];
+    assert.equal(await roundsAfter(15_000), 6);
+    assert.equal(await roundsAfter(5_000), 7, "another failing set: 5 s again");
+  });
 });

@@ -8,7 +8,10 @@
  * (the two DCUIs ask every 5 s) spawns `virsh` and `ovs-vsctl` four times a minute,
  * not twenty-four (each round costs qx-node ~10 ms of CPU, mostly forking). On a slow
  * machine (a loaded TCG guest) checks that time out must not be retried back to back:
- * the retries themselves kept libvirtd from answering in time.
+ * the retries themselves kept libvirtd from answering in time. A node that stays
+ * degraded the same way (a component down for good) is re-checked less and less
+ * often: the reuse time grows by 5 s per round with the same failing components, up
+ * to the healthy 15 s, and falls back to 5 s as soon as the set changes.
  *
  * @example
  * ```ts
@@ -62,7 +65,10 @@ export interface HealthOptions {
   readonly timeoutMs?: number;
   /** How long a healthy result is reused, in ms (default 15000). */
   readonly ttlMs?: number;
-  /** How long a degraded result is reused, in ms (default 5000, at most `ttlMs`). */
+  /**
+   * How long a degraded result is reused, in ms (default 5000, at most `ttlMs`); this
+   * much longer per previous round that failed the same components, up to `ttlMs`.
+   */
   readonly degradedTtlMs?: number;
 }
 
@@ -110,16 +116,20 @@ export async function checkHealth(ctx: NodeContext, options: HealthOptions = {})
 export function createHealthService(ctx: NodeContext, options: HealthOptions = {}): HealthService {
   const ttlMs = options.ttlMs ?? 15_000;
   const degradedTtlMs = Math.min(ttlMs, options.degradedTtlMs ?? 5000);
-  let cached: { at: number; doc: HealthDocument } | null = null;
+  /** `ttl`: how long `doc` is reused; `streak`: rounds in a row that failed the same components. */
+  let cached: { at: number; doc: HealthDocument; ttl: number; streak: number } | null = null;
   let running: Promise<HealthDocument> | null = null;
   return {
     get() {
-      const ttl = cached?.doc.status === "healthy" ? ttlMs : degradedTtlMs;
-      if (cached && ctx.now() - cached.at < ttl) return Promise.resolve(cached.doc);
+      if (cached && ctx.now() - cached.at < cached.ttl) return Promise.resolve(cached.doc);
       if (running) return running;
+      const previous = cached;
       running = checkHealth(ctx, options)
         .then((doc) => {
-          cached = { at: ctx.now(), doc };
+          const same = doc.status === "degraded" && previous?.doc.status === "degraded" && previous.doc.failing.join() === doc.failing.join();
+          const streak = same && previous ? previous.streak + 1 : 0;
+          const ttl = doc.status === "healthy" ? ttlMs : Math.min(ttlMs, degradedTtlMs * (streak + 1));
+          cached = { at: ctx.now(), doc, ttl, streak };
           return doc;
         })
         .finally(() => {
