@@ -3,8 +3,8 @@
  * The web UI's files (packages/web), as a map of URL path → content. When running
  * from source (tests, development) they are built here with esbuild on first use;
  * `scripts/bundle.mjs` replaces this module in the qx-node bundle with the prebuilt
- * files, so the image carries the UI inside `/usr/local/bin/qx-node` and needs no
- * esbuild at run time.
+ * files (a chunk in `/usr/local/bin/qx-node.chunks/`, read on the first request for
+ * one), so the image needs no esbuild at run time.
  */
 
 /** One file of the UI. */
