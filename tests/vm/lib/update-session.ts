@@ -25,8 +25,11 @@ import { Vm } from "./qemu.ts";
 import { trackedSteps } from "./steps.ts";
 import { brokenImage, type BrokenKind, imageVersion, MOUNT_MEDIA, mediaIso } from "./update-media.ts";
 
-/** Time for one boot (reset to health) on a loaded 2-core host under TCG. */
-export const BOOT = 300_000;
+/**
+ * Time for one boot (reset to health) under TCG on a 2-core host running two VMs:
+ * ~150 s usually; 300 s was once too short while the host also ran mksquashfs.
+ */
+export const BOOT = 420_000;
 
 export interface SlotView {
   slot: "A" | "B";
