@@ -16,7 +16,7 @@
  */
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { BOOT, rand, sleep, slot, updateSession } from "./lib/update-session.ts";
+import { BOOT, slot, updateSession } from "./lib/update-session.ts";
 
 /** QX_VM_EXTENDED=1 adds the scenarios that repeat a mechanism already covered (crash-looping qx-node: the health gate). */
 const EXTENDED = process.env.QX_VM_EXTENDED === "1";
@@ -33,24 +33,16 @@ describe("qx-update: rollback of broken slots (VM)", { timeout: 40 * 60_000 }, (
 
   u.step("power cut #3 while installing a kernel-panic image; the broken slot is given up (boot did not complete)", async () => {
     await u.vm.agent.check("grep -q '^update:' /quantix/node.yaml || printf 'update:\\n  health_timeout: 60\\n  max_tries: 1\\n' >> /quantix/node.yaml; sync");
-    await u.startInstall("panic.squashfs");
-    const t = rand(1, 6);
-    await sleep(t * 1000);
-    await u.vm.reset();
-    await u.up();
-    let s = await u.settled();
-    process.stdout.write(`# cut #3 ${t.toFixed(1)} s into the install: booted ${s.booted}, B ${slot(s, "B").status} (${slot(s, "B").reason})\n`);
+    const cut = await u.cutDuringInstall("panic.squashfs", 1, 6);
+    let s = cut.status;
+    process.stdout.write(`# cut #3 ${cut.seconds.toFixed(1)} s into the install: booted ${s.booted}, B ${slot(s, "B").status} (${slot(s, "B").reason})\n`);
     assert.equal(s.booted, "A");
     if (slot(s, "B").reason !== "boot-incomplete") {
       await u.install("panic.squashfs");
-      const t0 = Date.now();
-      await u.reboot();
-      await u.vm.waitFor(/Quantix-OS: booting slot B/, BOOT);
-      await u.vm.waitFor(/Kernel panic/, BOOT);
-      await u.vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
-      await u.up();
-      s = await u.settled();
-      u.timing.rollbackPanic = (Date.now() - t0) / 1000;
+      s = await u.rollBack("rollbackPanic", [
+        [/Quantix-OS: booting slot B/, BOOT],
+        [/Kernel panic/, BOOT],
+      ]);
     }
     assert.equal(s.booted, "A");
     assert.equal(slot(s, "B").status, "bad");
@@ -62,13 +54,7 @@ describe("qx-update: rollback of broken slots (VM)", { timeout: 40 * 60_000 }, (
     await u.install("next.squashfs");
     // The install switched the boot choice to B on trial; now B loses its squashfs.
     await u.vm.agent.check("dd if=/dev/zero of=/dev/disk/by-partlabel/QX_SYSTEM_B bs=1M count=8 conv=fsync 2>/dev/null; sync");
-    const t0 = Date.now();
-    await u.reboot();
-    await u.vm.waitFor(/slot B holds no loadable kernel or initramfs; marking it bad/, BOOT);
-    await u.vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
-    await u.up();
-    const s = await u.settled();
-    u.timing.rollbackEmptySlot = (Date.now() - t0) / 1000;
+    const s = await u.rollBack("rollbackEmptySlot", [[/slot B holds no loadable kernel or initramfs; marking it bad/, BOOT]]);
     assert.equal(s.booted, "A");
     assert.equal(slot(s, "B").status, "bad");
     assert.equal(slot(s, "B").reason, "kernel-unloadable");
@@ -80,14 +66,10 @@ describe("qx-update: rollback of broken slots (VM)", { timeout: 40 * 60_000 }, (
     await u.vm.agent.check("sed -i 's/^  max_tries: 1$/  max_tries: 1\\n  watchdog_timeout: 60/' /quantix/node.yaml && grep -q watchdog_timeout /quantix/node.yaml && sync");
     await u.install("hang.squashfs");
     await u.vm.agent.check("sed -i '/^  watchdog_timeout: 60$/d' /quantix/node.yaml && sync");
-    const t0 = Date.now();
-    await u.reboot();
-    await u.vm.waitFor(/Quantix-OS: booting slot B/, BOOT);
-    await u.vm.waitFor(/hangs in init on purpose/, BOOT);
-    await u.vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
-    await u.up();
-    const s = await u.settled();
-    u.timing.rollbackHang = (Date.now() - t0) / 1000;
+    const s = await u.rollBack("rollbackHang", [
+      [/Quantix-OS: booting slot B/, BOOT],
+      [/hangs in init on purpose/, BOOT],
+    ]);
     assert.equal(s.booted, "A");
     assert.equal(slot(s, "B").status, "bad");
     assert.equal(slot(s, "B").reason, "boot-incomplete");
@@ -96,14 +78,10 @@ describe("qx-update: rollback of broken slots (VM)", { timeout: 40 * 60_000 }, (
   if (EXTENDED)
     u.step("a slot whose qx-node crash-loops fails its health gate and is rolled back", async () => {
       await u.install("crash-node.squashfs");
-      const t0 = Date.now();
-      await u.reboot();
-      await u.vm.waitFor(/Quantix-OS: booting slot B/, BOOT);
-      await u.vm.waitFor(/slot B marked bad, rebooting/, BOOT + 120_000);
-      await u.vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
-      await u.up();
-      const s = await u.settled();
-      u.timing.rollbackCrashLoop = (Date.now() - t0) / 1000;
+      const s = await u.rollBack("rollbackCrashLoop", [
+        [/Quantix-OS: booting slot B/, BOOT],
+        [/slot B marked bad, rebooting/, BOOT + 120_000],
+      ]);
       assert.equal(slot(s, "B").status, "bad");
       assert.match(slot(s, "B").reason ?? "", /^health:.*qx-node/);
     });

@@ -33,13 +33,8 @@ describe("qx-update: updates and power cuts (VM)", { timeout: 40 * 60_000 }, () 
   });
 
   u.step("power cut #1 at a random point of an A→B install: boots a good slot", async () => {
-    await u.startInstall("next.squashfs");
-    const t = rand(3, 40);
-    await sleep(t * 1000);
-    await u.vm.reset();
-    await u.up();
-    const s = await u.settled();
-    process.stdout.write(`# cut #1 after ${t.toFixed(1)} s: booted ${s.booted} (${slot(s, "A").status}/${slot(s, "B").status})\n`);
+    const { seconds, status: s } = await u.cutDuringInstall("next.squashfs", 3, 40);
+    process.stdout.write(`# cut #1 after ${seconds.toFixed(1)} s: booted ${s.booted} (${slot(s, "A").status}/${slot(s, "B").status})\n`);
   });
 
   u.step("A→B update, torn primary GRUB env: B boots on trial, is marked good, env repaired; status shows it", async () => {

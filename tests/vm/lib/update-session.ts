@@ -67,8 +67,17 @@ export interface UpdateSession {
   settled(timeoutMs?: number): Promise<Status>;
   /** Reboots the guest (future waitFors look at output from now on). */
   reboot(): Promise<void>;
-  /** Starts an install of a media file in the background; resolves at once. */
-  startInstall(file: string): Promise<string>;
+  /**
+   * Starts an install of a media file, cuts the power (QMP reset) after a random
+   * `lo`–`hi` seconds, and waits until the node is up again on a good slot.
+   */
+  cutDuringInstall(file: string, lo: number, hi: number): Promise<{ seconds: number; status: Status }>;
+  /**
+   * Reboots into the broken slot B, waits for each of `marks` on the serial console
+   * (pattern, timeout) and then for slot A, up and settled; records the time under
+   * `timing[key]` and returns the status.
+   */
+  rollBack(key: string, marks: ReadonlyArray<readonly [RegExp, number]>): Promise<Status>;
   /** Installs a media file, asserting success. */
   install(file: string): Promise<{ result: { slot: string; version: string }; seconds: number }>;
 }
@@ -151,10 +160,26 @@ export function updateSession(name: string, broken: readonly BrokenKind[]): Upda
       theVm().mark();
       await theVm().agent.sh("(sleep 1; reboot) >/dev/null 2>&1 &");
     },
-    startInstall: (file) =>
-      theVm().agent.check(
+    async cutDuringInstall(file, lo, hi) {
+      await theVm().agent.check(
         `(/usr/local/bin/qx-update --image /mnt/upd/${file} >/tmp/qx-update.out 2>&1; echo "exit $?" >>/tmp/qx-update.out) >/dev/null 2>&1 &`,
-      ),
+      );
+      const seconds = rand(lo, hi);
+      await sleep(seconds * 1000);
+      await theVm().reset();
+      await this.up();
+      return { seconds, status: await this.settled() };
+    },
+    async rollBack(key, marks) {
+      const t0 = Date.now();
+      await this.reboot();
+      for (const [re, ms] of marks) await theVm().waitFor(re, ms);
+      await theVm().waitFor(/Quantix-OS: booting slot A/, BOOT);
+      await this.up();
+      const s = await this.settled();
+      timing[key] = (Date.now() - t0) / 1000;
+      return s;
+    },
     async install(file) {
       const t0 = Date.now();
       const out = await theVm().agent.sh(`/usr/local/bin/qx-update --image /mnt/upd/${file} --json`, 600_000);
