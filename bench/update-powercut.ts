@@ -5,6 +5,14 @@
  * end of the new slot's first boot (write, boot-choice switch, first boot, mark-good
  * all covered), then require the node to come back healthy on a slot marked good.
  * Prints each cut and "N/20 recovered".
+ *
+ * A cut is, at random, a QMP system_reset (the reset line: QEMU keeps running) or a kill
+ * of QEMU, started again on the same disk and firmware variables (the power cord).
+ * A cut that does not come back on its own within 15 minutes is reported with what
+ * QEMU says about the guest (stuck in the firmware, or in the OS), then the machine
+ * gets one cold power cycle: the report says whether the disk then boots a good slot.
+ * The run goes on either way; the count of recovered cuts counts only the cuts that
+ * came back by themselves.
  *   QX_DISK=... QX_SQUASHFS=... QX_SQUASHFS_NEXT=... npx tsx bench/update-powercut.ts [--cuts 20] [--window 240]
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -60,13 +68,34 @@ for (let i = 1; i <= cuts; i++) {
   const file = s.runningVersion === versions["next.squashfs"] ? "base.squashfs" : "next.squashfs";
   await vm.agent.check(`(/usr/local/bin/qx-update --image /mnt/upd/${file} --reboot >/tmp/qx-update.out 2>&1) >/dev/null 2>&1 &`);
   const t = Math.random() * windowS;
+  const kind = Math.random() < 0.5 ? "reset" : "power off";
   await sleep(t * 1000);
-  await vm.reset();
+  // Serial output after the cut (a power cycle starts a new log).
+  let after = vm.serial().length;
+  if (kind === "reset") await vm.reset();
+  else {
+    await vm.powerCycle();
+    after = 0;
+  }
   const t0 = Date.now();
   s = await recovered(900_000);
-  const line = s ? `booted ${s.booted} (${s.runningVersion}) healthy and good after ${((Date.now() - t0) / 1000).toFixed(0)} s` : "NOT recovered";
-  if (s) ok++;
-  console.log(`cut ${i}/${cuts} at ${t.toFixed(1)} s: ${line}`);
+  if (s) {
+    ok++;
+    console.log(`cut ${i}/${cuts} (${kind}) at ${t.toFixed(1)} s: booted ${s.booted} (${s.runningVersion}) healthy and good after ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    continue;
+  }
+  const reachedGrub = /Quantix-OS: (boot environment|booting slot)/.test(vm.serial().slice(after));
+  console.log(
+    `cut ${i}/${cuts} (${kind}) at ${t.toFixed(1)} s: NOT recovered within 900 s; ${reachedGrub ? "GRUB ran after the cut" : "nothing on the serial console after the cut (GRUB never ran)"}; ${await vm.diagnose()}`,
+  );
+  await vm.powerCycle();
+  const t1 = Date.now();
+  s = await recovered(900_000);
+  console.log(
+    s
+      ? `  after one cold power cycle: booted ${s.booted} (${s.runningVersion}) healthy and good after ${((Date.now() - t1) / 1000).toFixed(0)} s`
+      : "  after one cold power cycle: still not healthy on a good slot; stopping",
+  );
   if (!s) break;
 }
 console.log(`${ok}/${cuts} recovered`);

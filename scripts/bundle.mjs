@@ -4,7 +4,7 @@
 // Each bundle: esbuild, platform node, target node20, ESM, minified, with a
 // `#!/usr/bin/env node` shebang, mode 755. The image installs them in /usr/local/bin.
 //
-// A resident daemon listed in SPLIT (qx-node) is split: OUT_DIR/NAME is the entry and
+// A tool listed in SPLIT (qx-node, qx-update) is split: OUT_DIR/NAME is the entry and
 // OUT_DIR/NAME.chunks/*.mjs hold the code it shares or loads with `import()` on first
 // use (the update library with openpgp, @peculiar/x509, the web UI's files). Node
 // compiles each file separately, so start-up neither parses the code an idle daemon
@@ -29,7 +29,7 @@ export const TOOLS = {
 };
 
 /** Tools bundled as an entry plus a directory of chunks (see the header). */
-export const SPLIT = new Set(["qx-node"]);
+export const SPLIT = new Set(["qx-node", "qx-update"]);
 
 /** The directory of a split tool's chunks, beside its entry. */
 export const chunkDir = (name) => `${name}.chunks`;

@@ -11,7 +11,14 @@
  */
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { createMessage, type Key, readKeys, readSignature, type Signature, verify } from "openpgp";
+import type { Key, Signature } from "openpgp";
+
+/**
+ * openpgp.js (~400 KB) is loaded on first use: `qx-update boot-check`, `status` and
+ * `mark-good` run at every boot and never verify a signature, and under emulation
+ * parsing the library costs them seconds.
+ */
+const openpgp = () => import("openpgp");
 
 export interface TrustedKey {
   readonly file: string;
@@ -22,6 +29,8 @@ export interface TrustedKey {
 export async function loadTrustedKeys(dir: string, warn: (m: string) => void = () => undefined): Promise<TrustedKey[]> {
   const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(".asc")).sort();
   const out: TrustedKey[] = [];
+  if (files.length === 0) return out;
+  const { readKeys } = await openpgp();
   for (const f of files) {
     try {
       const keys = await readKeys({ armoredKeys: await fs.readFile(join(dir, f), "utf8") });
@@ -34,6 +43,7 @@ export async function loadTrustedKeys(dir: string, warn: (m: string) => void = (
 }
 
 async function parseSignature(sig: Buffer): Promise<Signature> {
+  const { readSignature } = await openpgp();
   const text = sig.subarray(0, 64).toString("latin1");
   return text.includes("-----BEGIN PGP SIGNATURE-----")
     ? readSignature({ armoredSignature: sig.toString("utf8") })
@@ -61,6 +71,7 @@ export async function verifyDetached(data: Uint8Array, sig: Buffer, keys: readon
     };
   }
   try {
+    const { createMessage, verify } = await openpgp();
     const message = await createMessage({ binary: data });
     const r = await verify({ message, signature, verificationKeys: known.map((k) => k.key), format: "binary" });
     for (const s of r.signatures) {

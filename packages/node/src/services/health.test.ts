@@ -141,6 +141,35 @@ describe("health checks", () => {
     assert.equal(rounds, 3);
   });
 
+  it("a node failing the same way for under a minute (a boot) is re-checked every 5 s", async () => {
+    const r = await root();
+    let t = 1_000_000;
+    let rounds = 0;
+    let ok = false;
+    const checks = {
+      a: async () => {
+        rounds++;
+        return { ok, detail: "a" };
+      },
+    };
+    const svc = createHealthService({ ...testContext(r), now: () => t }, { checks });
+    for (let i = 1; i <= 12; i++) {
+      assert.equal((await svc.get()).status, "degraded");
+      assert.equal(rounds, i, `round ${i}`);
+      t += 5_000;
+    }
+    // 60 s of the same failure: from now on the re-checks back off.
+    assert.equal((await svc.get()).status, "degraded");
+    assert.equal(rounds, 13);
+    t += 5_000;
+    await svc.get();
+    assert.equal(rounds, 13, "settled: reused for 10 s");
+    ok = true;
+    t += 5_000;
+    assert.equal((await svc.get()).status, "healthy");
+    assert.equal(rounds, 14);
+  });
+
   it("a node that stays degraded the same way is re-checked after 5, 10, then every 15 s; a change starts over", async () => {
     const r = await root();
     let t = 1_000_000;
@@ -153,7 +182,7 @@ describe("health checks", () => {
       },
       b: async () => ({ ok: !failing.includes("b"), detail: "b" }),
     };
-    const svc = createHealthService({ ...testContext(r), now: () => t }, { checks });
+    const svc = createHealthService({ ...testContext(r), now: () => t }, { checks, settleMs: 0 });
     const roundsAfter = async (ms: number) => {
       t += ms;
       await svc.get();

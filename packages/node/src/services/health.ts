@@ -10,8 +10,10 @@
  * machine (a loaded TCG guest) checks that time out must not be retried back to back:
  * the retries themselves kept libvirtd from answering in time. A node that stays
  * degraded the same way (a component down for good) is re-checked less and less
- * often: the reuse time grows by 5 s per round with the same failing components, up
- * to the healthy 15 s, and falls back to 5 s as soon as the set changes.
+ * often: once the same components have failed for a minute, the reuse time grows by
+ * 5 s per round, up to the healthy 15 s, and falls back to 5 s as soon as the set
+ * changes. Within that minute it stays 5 s: a booting node whose libvirtd is still
+ * probing QEMU is seen healthy within 5 s of it answering, not 15.
  *
  * @example
  * ```ts
@@ -70,6 +72,8 @@ export interface HealthOptions {
    * much longer per previous round that failed the same components, up to `ttlMs`.
    */
   readonly degradedTtlMs?: number;
+  /** How long the same components must fail before their re-checks back off, in ms (default 60000). */
+  readonly settleMs?: number;
 }
 
 export interface HealthService {
@@ -116,8 +120,12 @@ export async function checkHealth(ctx: NodeContext, options: HealthOptions = {})
 export function createHealthService(ctx: NodeContext, options: HealthOptions = {}): HealthService {
   const ttlMs = options.ttlMs ?? 15_000;
   const degradedTtlMs = Math.min(ttlMs, options.degradedTtlMs ?? 5000);
-  /** `ttl`: how long `doc` is reused; `streak`: rounds in a row that failed the same components. */
-  let cached: { at: number; doc: HealthDocument; ttl: number; streak: number } | null = null;
+  const settleMs = options.settleMs ?? 60_000;
+  /**
+   * `ttl`: how long `doc` is reused; `since`: when its failing set was first seen;
+   * `streak`: rounds in a row that failed the same components once settled.
+   */
+  let cached: { at: number; doc: HealthDocument; ttl: number; since: number; streak: number } | null = null;
   let running: Promise<HealthDocument> | null = null;
   return {
     get() {
@@ -126,10 +134,12 @@ export function createHealthService(ctx: NodeContext, options: HealthOptions = {
       const previous = cached;
       running = checkHealth(ctx, options)
         .then((doc) => {
+          const now = ctx.now();
           const same = doc.status === "degraded" && previous?.doc.status === "degraded" && previous.doc.failing.join() === doc.failing.join();
-          const streak = same && previous ? previous.streak + 1 : 0;
+          const since = same && previous ? previous.since : now;
+          const streak = same && previous && now - since >= settleMs ? previous.streak + 1 : 0;
           const ttl = doc.status === "healthy" ? ttlMs : Math.min(ttlMs, degradedTtlMs * (streak + 1));
-          cached = { at: ctx.now(), doc, ttl, streak };
+          cached = { at: now, doc, ttl, since, streak };
           return doc;
         })
         .finally(() => {
