@@ -4,6 +4,7 @@
  * environment and configuration, the exec helper and typed errors.
  */
 export * from "./atomic-write.ts";
+export * from "./mutex.ts";
 export * from "./boot/boot-env.ts";
 export * from "./boot/grub-cfg.ts";
 export * from "./boot/grub-env.ts";
@@ -18,3 +19,4 @@ export * from "./layout.ts";
 export * from "./slot-writer.ts";
 export * from "./boot/bios-boot.ts";
 export * from "./system-image.ts";
+export * from "./tls-policy.ts";

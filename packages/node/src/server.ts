@@ -20,7 +20,7 @@
 import { promises as fs } from "node:fs";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
-import { configPaths, QxError } from "@quantix/core";
+import { configPaths, QxError, TLS_SERVER_POLICY } from "@quantix/core";
 import { ConfigError, ExecError } from "@quantix/core";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
 import { authRoutes } from "./api/auth.ts";
@@ -252,7 +252,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   }, () => undefined);
 
   const fastifyOptions = { loggerInstance: logger, logController: new QuietLogController(), bodyLimit: BODY_LIMIT };
-  const tls = Fastify({ ...fastifyOptions, https: { key: certificate.keyPem, cert: certificate.certPem } });
+  const tls = Fastify({ ...fastifyOptions, https: { key: certificate.keyPem, cert: certificate.certPem, ...TLS_SERVER_POLICY } });
   const local = Fastify(fastifyOptions);
   const LOCAL: Principal = { kind: "local", scope: "admin", id: "root" };
   const apis: { api: Api; local: boolean }[] = [
@@ -262,8 +262,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   for (const { api, local: isLocal } of apis) {
     const app = api.app;
     installErrorHandling(app);
-    healthRoutes(app, health);
-    api.routes.push({ method: "GET", url: "/api/v1/health", scope: "public", tag: "node", summary: "Health of the node: 200 healthy, 503 degraded (naming the failing components)", errors: { 503: "degraded" } });
+    healthRoutes(api, health);
     certificateRoutes(api, certificate);
     authRoutes(api, auth, { root: ctx.root, local: isLocal });
     nodeRoutes(api, ctx, nodeInfo);

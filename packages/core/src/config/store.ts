@@ -16,7 +16,7 @@ import { promises as fs } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Document, isMap, parseDocument } from "yaml";
 import type { z } from "zod";
-import { writeFileAtomic } from "../atomic-write.ts";
+import { withFileLock, writeFileAtomic } from "../atomic-write.ts";
 import { ConfigError } from "../errors.ts";
 import { configErrorFromZod } from "./errors-format.ts";
 
@@ -170,20 +170,9 @@ export function configFile<S extends z.ZodType>(path: string, schema: S): Config
         }
       }
     },
-    async update(edit, options) {
-      let doc: ConfigDocument | null = null;
-      try {
-        doc = parseYaml(path, await fs.readFile(path, "utf8"));
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-      }
-      if (!doc || !isMap(doc.doc.contents)) {
-        const fresh = new Document({});
-        if (options?.header) fresh.commentBefore = options.header;
-        doc = new ConfigDocument(fresh);
-      }
-      edit(doc);
-      return commit(doc);
+    update(edit, options) {
+      // Read, edit and write under the file's lock: parallel edits each see the one before.
+      return withFileLock(path, () => updateNow(edit, options));
     },
     async write(value, options) {
       return this.update((doc) => {
@@ -193,4 +182,20 @@ export function configFile<S extends z.ZodType>(path: string, schema: S): Config
       }, options);
     },
   };
+
+  async function updateNow(edit: (doc: ConfigDocument) => void, options?: { header?: string }): Promise<T> {
+    let doc: ConfigDocument | null = null;
+    try {
+      doc = parseYaml(path, await fs.readFile(path, "utf8"));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+    if (!doc || !isMap(doc.doc.contents)) {
+      const fresh = new Document({});
+      if (options?.header) fresh.commentBefore = options.header;
+      doc = new ConfigDocument(fresh);
+    }
+    edit(doc);
+    return commit(doc);
+  }
 }

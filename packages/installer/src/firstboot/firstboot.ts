@@ -25,7 +25,7 @@
 import { randomUUID } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { configPaths, networkConfigFile, writeFileAtomic } from "@quantix/core";
+import { configPaths, isAtomicWriteLeftover, networkConfigFile, writeFileAtomic } from "@quantix/core";
 import { FirstbootError } from "./errors.ts";
 import { applyHostname } from "./hostname.ts";
 import { ensureIdentity, type Identity, nodeIdFromDoneFile } from "./identity.ts";
@@ -56,8 +56,6 @@ export interface FirstbootContext {
 const done = (message: string): PhaseResult => ({ status: "done", message });
 const skipped = (message: string): PhaseResult => ({ status: "skipped", message });
 
-/** Leftovers of writeFileAtomic cut short by a power loss: `.NAME.PID.STAMP.tmp`. */
-const STALE_TMP = /^\..+\.\d+\.[0-9a-z]+\.tmp$/;
 
 async function ensureConfigDir(ctx: FirstbootContext): Promise<PhaseResult> {
   const dir = ctx.paths.dir;
@@ -71,7 +69,7 @@ async function ensureConfigDir(ctx: FirstbootContext): Promise<PhaseResult> {
       cause: e,
     });
   });
-  const stale = (await fs.readdir(dir)).filter((n) => STALE_TMP.test(n));
+  const stale = (await fs.readdir(dir)).filter(isAtomicWriteLeftover);
   for (const n of stale) await fs.rm(`${dir}/${n}`, { force: true });
   const cleaned = stale.length ? `; removed ${stale.length} interrupted temporary file(s)` : "";
   return st ? skipped(`${dir} present${cleaned}`) : done(`created ${dir}${cleaned}`);

@@ -2,25 +2,44 @@
  * @module api/auth
  * Login, logout, password and API tokens:
  *
- *   POST   /api/v1/auth/login          public, rate-limited   → session token
+ *   POST   /api/v1/auth/login          public, rate-limited   → session token + device token
  *   DELETE /api/v1/auth/session        read                   logout
  *   GET    /api/v1/auth/whoami         read
  *   PUT    /api/v1/auth/password       admin (current password required; ends every session)
  *   GET    /api/v1/auth/tokens         admin
  *   POST   /api/v1/auth/tokens         admin                  → the token, shown once
+ *   DELETE /api/v1/auth/tokens         admin                  revoke every API token
  *   DELETE /api/v1/auth/tokens/:id     admin
- *   POST   /api/v1/auth/admin-password local socket only (the DCUI sets the first password)
+ *   POST   /api/v1/auth/admin-password local socket only (the DCUI and `qx-node set-admin-password`)
+ *   DELETE /api/v1/auth/lockouts       local socket only (end every login back-off)
  */
 import { z } from "zod";
-import type { AuthService } from "../services/auth.ts";
+import type { AuthService, PasswordChange } from "../services/auth.ts";
 import { TokenInfo, TokenName, TokenScope } from "../services/auth-store.ts";
 import { removeInitialPassword } from "../services/initial-password.ts";
-import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from "./http-errors.ts";
+import { ConflictError, NotFoundError, ValidationError } from "./http-errors.ts";
 import { type Api, pathParams, route } from "./route.ts";
 
 export const Password = z.string().min(10, "at least 10 characters").max(256, "at most 256 characters");
-const Login = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
-const LoginAnswer = z.object({ token: z.string(), expiresAt: z.string(), scope: TokenScope });
+const Login = z
+  .object({
+    username: z.string().min(1).max(64),
+    password: z.string().min(1).max(256),
+    device: z.string().max(128).optional().describe("the device token of an earlier login from this client: its own allowance of attempts"),
+  })
+  .strict();
+const LoginAnswer = z.object({
+  token: z.string(),
+  expiresAt: z.string(),
+  scope: TokenScope,
+  device: z.string().describe("present it as `device` at the next login from this client"),
+});
+const PasswordChanged = z.object({
+  ok: z.literal(true),
+  sessionsEnded: z.number().int().describe("sessions ended, this one included"),
+  tokensRevoked: z.number().int().describe("API tokens revoked (only with revokeTokens: API tokens survive a password change otherwise)"),
+});
+const RevokeTokens = z.boolean().optional().describe("also revoke every API token");
 
 function bearer(header: string | undefined): string | null {
   const m = /^Bearer\s+(\S+)$/i.exec(header ?? "");
@@ -36,9 +55,9 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
     summary: "Log in as admin; returns a session token (30 min idle, 12 h at most)",
     body: Login,
     response: LoginAnswer,
-    errors: { 401: "wrong user name or password", 429: "too many failed attempts from this address (Retry-After)" },
+    errors: { 401: "wrong user name or password", 429: "too many failed attempts: wait (Retry-After), the wait grows with each failure" },
     handler: async ({ body, req }) => {
-      const s = await auth.login(req.ip, body.username, body.password);
+      const s = await auth.login(req.ip, body.username, body.password, body.device);
       return { ...s, scope: "admin" as const };
     },
   });
@@ -71,16 +90,18 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
     url: "/api/v1/auth/password",
     scope: "admin",
     tag: "auth",
-    summary: "Change the admin password (every session ends)",
-    body: z.object({ current: z.string().min(1).max(256), password: Password }).strict(),
-    errors: { 401: "the current password is wrong" },
+    summary: "Change the admin password: every session ends (this one too), API tokens stay unless revokeTokens",
+    body: z.object({ current: z.string().min(1).max(256), password: Password, revokeTokens: RevokeTokens }).strict(),
+    response: PasswordChanged,
+    errors: { 400: "the current password is wrong (field body.current), or the new one is the current one" },
     handler: async ({ body, req }) => {
-      if (!(await auth.store.verifyAdmin("admin", body.current))) throw new UnauthorizedError("the current password is wrong");
       if (body.current === body.password) throw new ValidationError("body.password", "the new password is the current one");
-      await auth.changePassword(body.password);
+      const r = await auth.changePassword(body.password, { current: body.current, revokeTokens: body.revokeTokens ?? false });
+      // 400 on the field, not 401: the caller's credential is fine (a UI must not log out on a typo).
+      if (!r) throw new ValidationError("body.current", "the current password is wrong");
       await removeInitialPassword(o.root);
-      req.log.info("admin password changed; all sessions ended");
-      return { ok: true };
+      req.log.info(r, "admin password changed; all sessions ended");
+      return { ok: true as const, ...r };
     },
   });
 
@@ -117,6 +138,20 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
 
   route(api, {
     method: "DELETE",
+    url: "/api/v1/auth/tokens",
+    scope: "admin",
+    tag: "auth",
+    summary: "Revoke every API token (sessions stay)",
+    response: z.object({ revoked: z.number().int() }),
+    handler: async ({ req }) => {
+      const revoked = await auth.store.revokeAllTokens();
+      req.log.warn({ revoked }, "every API token revoked");
+      return { revoked };
+    },
+  });
+
+  route(api, {
+    method: "DELETE",
     url: "/api/v1/auth/tokens/:id",
     scope: "admin",
     tag: "auth",
@@ -135,11 +170,25 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
       url: "/api/v1/auth/admin-password",
       scope: "admin",
       tag: "auth",
-      summary: "Set the admin password without the current one (unix socket only: the DCUI at first boot)",
-      body: z.object({ password: Password }).strict(),
-      handler: async ({ body }) => {
-        await auth.changePassword(body.password);
+      summary: "Set the admin password without the current one (unix socket only: the DCUI, qx-node set-admin-password); ends every session and lock-out",
+      body: z.object({ password: Password, revokeTokens: RevokeTokens }).strict(),
+      response: PasswordChanged,
+      handler: async ({ body, req }) => {
+        const r = (await auth.changePassword(body.password, { revokeTokens: body.revokeTokens ?? false })) as PasswordChange;
         await removeInitialPassword(o.root);
+        req.log.warn(r, "admin password reset at the console; all sessions ended");
+        return { ok: true as const, ...r };
+      },
+    });
+
+    route(api, {
+      method: "DELETE",
+      url: "/api/v1/auth/lockouts",
+      scope: "admin",
+      tag: "auth",
+      summary: "End every login back-off (unix socket only)",
+      handler: async () => {
+        auth.clearLockouts();
         return { ok: true };
       },
     });

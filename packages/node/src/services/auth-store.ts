@@ -9,7 +9,15 @@
  *   SHA-256 of the whole token is stored.
  *
  * Tokens are held in memory after the first load (this store is their only writer),
- * so checking one costs a hash and a map lookup.
+ * so checking one costs a hash and a map lookup. Every change (a token created or
+ * revoked, the password set) runs under one lock and is on disk before the call
+ * returns: parallel creates all land, and a revoked token never comes back because a
+ * create beside it wrote the list it had read before the revoke.
+ *
+ * The admin account's **generation** is the identity of admin.json on disk (inode,
+ * size, modification time): a password set by any means (the API, the DCUI, or
+ * `qx-node set-admin-password` writing the file while the daemon runs) changes it,
+ * and sessions opened under an older generation are dead (services/sessions).
  *
  * @example
  * ```ts
@@ -19,9 +27,9 @@
  * ```
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { promises as fs } from "node:fs";
+import { promises as fs, statSync } from "node:fs";
 import { join } from "node:path";
-import { writeFileAtomic } from "@quantix/core";
+import { Mutex, writeFileAtomic } from "@quantix/core";
 import { z } from "zod";
 import { DEFAULT_COST, hashPassword, verifyPassword } from "./password-hash.ts";
 
@@ -60,6 +68,8 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest();
 
 export class AuthStore {
   #tokens: StoredToken[] | null = null;
+  /** Every write of this store, in order (one at a time). */
+  readonly #lock = new Mutex();
   readonly adminPath: string;
   readonly tokensPath: string;
 
@@ -94,8 +104,39 @@ export class AuthStore {
   /** Sets (or replaces) the admin password. */
   async setAdminPassword(password: string): Promise<void> {
     const hash = await hashPassword(password, this.options.cost ?? DEFAULT_COST);
+    await this.#lock.run(() => this.#writeAdmin(hash));
+  }
+
+  /**
+   * Replaces the password only if `current` is the password right now (checked and
+   * written under the store's lock): of parallel changes from one password, one wins
+   * and the others are told the current password is wrong. False when it is.
+   */
+  async changeAdminPassword(current: string, password: string): Promise<boolean> {
+    const hash = await hashPassword(password, this.options.cost ?? DEFAULT_COST);
+    return this.#lock.run(async () => {
+      if (!(await this.verifyAdmin(ADMIN_USER, current))) return false;
+      await this.#writeAdmin(hash);
+      return true;
+    });
+  }
+
+  async #writeAdmin(hash: string): Promise<void> {
     const now = new Date(this.options.now?.() ?? Date.now()).toISOString();
     await this.#write(this.adminPath, { username: ADMIN_USER, hash, changedAt: now });
+  }
+
+  /**
+   * The admin account's generation (see the module comment): changes whenever
+   * admin.json is replaced; "none" while there is no file. A `stat`, no read.
+   */
+  adminGeneration(): string {
+    try {
+      const s = statSync(this.adminPath, { bigint: true });
+      return `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}`;
+    } catch {
+      return "none";
+    }
   }
 
   /** True when `username`/`password` are the admin's (always does the scrypt work, even for a wrong user). */
@@ -134,27 +175,55 @@ export class AuthStore {
     return this.#list().map(({ sha256: _, ...info }) => info);
   }
 
-  /** Creates a token; the returned `token` is the only copy of its secret. */
-  async createToken(name: string, scope: TokenScope): Promise<{ token: string; info: TokenInfo }> {
-    const list = this.#list();
-    if (list.length >= MAX_TOKENS) throw new RangeError(`at most ${MAX_TOKENS} API tokens; revoke some first`);
-    const id = randomBytes(8).toString("hex");
-    const token = `qxt_${id}_${randomBytes(32).toString("base64url")}`;
-    const info: TokenInfo = { id, name, scope, createdAt: new Date(this.options.now?.() ?? Date.now()).toISOString() };
-    const next = [...list, { ...info, sha256: sha256(token).toString("hex") }];
-    await this.#write(this.tokensPath, { tokens: next });
-    this.#tokens = next;
-    return { token, info };
+  /** Creates a token; the returned `token` is the only copy of its secret. It is on disk when this returns. */
+  createToken(name: string, scope: TokenScope): Promise<{ token: string; info: TokenInfo }> {
+    return this.#lock.run(async () => {
+      const list = this.#list();
+      if (list.length >= MAX_TOKENS) throw new RangeError(`at most ${MAX_TOKENS} API tokens; revoke some first`);
+      const id = randomBytes(8).toString("hex");
+      const token = `qxt_${id}_${randomBytes(32).toString("base64url")}`;
+      const info: TokenInfo = { id, name, scope, createdAt: new Date(this.options.now?.() ?? Date.now()).toISOString() };
+      await this.#save([...list, { ...info, sha256: sha256(token).toString("hex") }]);
+      return { token, info };
+    });
   }
 
-  /** Revokes token `id`; false when there is none. */
-  async revokeToken(id: string): Promise<boolean> {
-    const list = this.#list();
-    const next = list.filter((t) => t.id !== id);
-    if (next.length === list.length) return false;
-    await this.#write(this.tokensPath, { tokens: next });
+  /** Revokes token `id`; false when there is none. The token is dead (in memory and on disk) when this returns. */
+  revokeToken(id: string): Promise<boolean> {
+    return this.#lock.run(async () => {
+      const list = this.#list();
+      const next = list.filter((t) => t.id !== id);
+      if (next.length === list.length) return false;
+      await this.#save(next);
+      return true;
+    });
+  }
+
+  /** Revokes every API token; returns how many there were. */
+  revokeAllTokens(): Promise<number> {
+    return this.#lock.run(async () => {
+      const n = this.#list().length;
+      if (n > 0) await this.#save([]);
+      return n;
+    });
+  }
+
+  /**
+   * Writes the new list and then serves it. A shrinking list (a revoke) is served at
+   * once, so the token is refused while its removal is being written; if the write
+   * fails, memory goes back to what is on disk and the caller gets the error.
+   */
+  async #save(next: StoredToken[]): Promise<void> {
+    const before = this.#list();
+    const shrinking = next.length < before.length;
+    if (shrinking) this.#tokens = next;
+    try {
+      await this.#write(this.tokensPath, { tokens: next });
+    } catch (e) {
+      if (shrinking) this.#tokens = before;
+      throw e;
+    }
     this.#tokens = next;
-    return true;
   }
 
   /** The token's info when `token` is a live API token, else null. */

@@ -20,7 +20,7 @@
  */
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
-import { configPaths, type ManagementNetwork, networkConfigFile, writeFileAtomic } from "@quantix/core";
+import { configPaths, type ManagementNetwork, Mutex, networkConfigFile, writeFileAtomic } from "@quantix/core";
 import { z } from "zod";
 import { ConflictError } from "../api/http-errors.ts";
 import { applyNetwork, defaultNetworkEnv, type ShownNetwork, showNetwork } from "./network-apply.ts";
@@ -69,6 +69,7 @@ const KEYS = ["interface", "mode", "address", "gateway", "dns", "vlan"] as const
 
 export class NetworkTrial {
   #state: TrialState = { state: "none", requested: null, address: null, deadline: null, message: null };
+  readonly #starts = new Mutex();
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<unknown> = Promise.resolve();
   readonly #file: string;
@@ -83,8 +84,12 @@ export class NetworkTrial {
     return this.#state;
   }
 
-  /** Writes `next` into network.yaml and applies it on trial (see the module comment). */
-  async start(next: ManagementNetwork): Promise<TrialState> {
+  /** Writes `next` into network.yaml and applies it on trial (see the module comment); one start at a time, a second is 409. */
+  start(next: ManagementNetwork): Promise<TrialState> {
+    return this.#starts.run(() => this.#start(next));
+  }
+
+  async #start(next: ManagementNetwork): Promise<TrialState> {
     if (this.#state.state === "pending" || this.#state.state === "applying") {
       throw new ConflictError("a network change is already on trial; confirm it or wait for it to revert");
     }

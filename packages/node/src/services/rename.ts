@@ -12,12 +12,19 @@
  * await renameNode(ctx, "esx-lab-2"); // ["node.yaml", "kernel", "/etc/hostname", "/etc/hosts"]
  * ```
  */
-import { nodeConfigFile } from "@quantix/core";
+import { Mutex, nodeConfigFile } from "@quantix/core";
 import { applyHostname } from "@quantix/installer/firstboot/hostname";
 import type { NodeContext } from "../context.ts";
 
+/** One rename at a time: node.yaml, the kernel and /etc always end up with the same name. */
+const renames = new Mutex();
+
 /** Sets the new name; returns what changed. */
-export async function renameNode(ctx: NodeContext, hostname: string): Promise<string[]> {
+export function renameNode(ctx: NodeContext, hostname: string): Promise<string[]> {
+  return renames.run(() => renameNow(ctx, hostname));
+}
+
+async function renameNow(ctx: NodeContext, hostname: string): Promise<string[]> {
   const file = nodeConfigFile(ctx.root);
   const before = await file.load();
   const changed: string[] = [];

@@ -4,7 +4,7 @@
  * is rewritten with its comments kept, then OVS is reconciled), and resolving a
  * NIC's network to a bridge and VLAN.
  */
-import { type NetworkConfig, networkConfigFile, type OvsBridge, type VmNetwork } from "@quantix/core";
+import { Mutex, type NetworkConfig, networkConfigFile, type OvsBridge, type VmNetwork } from "@quantix/core";
 import type { OvsBridges } from "./ovs-bridges.ts";
 import { VirtExistsError, VirtNotFoundError, VirtRequestError, VirtStateError } from "./errors.ts";
 
@@ -14,16 +14,11 @@ export async function loadVmNetworks(root: string): Promise<{ bridges: OvsBridge
   return { bridges: r.value?.bridges ?? [], networks: r.value?.networks ?? [], error: r.error?.message ?? null };
 }
 
-/** One change to network.yaml at a time. */
-let queue: Promise<unknown> = Promise.resolve();
-function serialized<T>(f: () => Promise<T>): Promise<T> {
-  const p = queue.then(f, f);
-  queue = p.catch(() => undefined);
-  return p;
-}
+/** One change of the bridges and networks at a time (each checks what the one before it wrote). */
+const edits = new Mutex();
 
 async function edit(root: string, change: (c: { bridges: OvsBridge[]; networks: VmNetwork[] }) => void): Promise<NetworkConfig> {
-  return serialized(async () => {
+  return edits.run(async () => {
     const file = networkConfigFile(root);
     const current = await file.load().catch(() => null);
     const next = { bridges: [...(current?.bridges ?? [])], networks: [...(current?.networks ?? [])] };
