@@ -1,6 +1,7 @@
 /**
  * bench/update-powercut: the reliability run. N times (default 20): start
- * `/usr/local/bin/qx-update --image <the other version> --reboot` in the guest, cut the power
+ * `/usr/local/bin/qx-update --image <the other version> --allow-downgrade --reboot` in the guest
+ * (every other install goes back a version), cut the power
  * (QMP system_reset) at a random moment between the start of the install and the
  * end of the new slot's first boot (write, boot-choice switch, first boot, mark-good
  * all covered), then require the node to come back healthy on a slot marked good.
@@ -66,7 +67,7 @@ if (!s) throw new Error("the disk image does not boot to a healthy node");
 for (let i = 1; i <= cuts; i++) {
   await vm.agent.check(MOUNT_MEDIA);
   const file = s.runningVersion === versions["next.squashfs"] ? "base.squashfs" : "next.squashfs";
-  await vm.agent.check(`(/usr/local/bin/qx-update --image /mnt/upd/${file} --reboot >/tmp/qx-update.out 2>&1) >/dev/null 2>&1 &`);
+  await vm.agent.check(`(/usr/local/bin/qx-update --image /mnt/upd/${file} --allow-downgrade --reboot >/tmp/qx-update.out 2>&1) >/dev/null 2>&1 &`);
   const t = Math.random() * windowS;
   const kind = Math.random() < 0.5 ? "reset" : "power off";
   await sleep(t * 1000);

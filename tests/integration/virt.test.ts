@@ -9,9 +9,7 @@
  * Every piece this machine cannot run is skipped with the reason printed.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestNode, type TestNode } from "../../packages/node/src/api/test-server.ts";
@@ -22,10 +20,9 @@ import { SETTLE_MS } from "../../packages/node/src/virt/virsh-events.ts";
 import { findKernel, makeInitramfs, startVirtHost, type VirtHost } from "./virt-host.ts";
 import { connectWs } from "./virt-ws-client.ts";
 import { loadWebAssets } from "../../packages/node/src/web-assets.ts";
-import { chromium } from "playwright-core";
+import { CHROMIUM, hasChromium, launchChromium } from "@quantix/web/test-browser";
 
 const REPO = resolve(import.meta.dirname, "../..");
-const CHROMIUM = "/usr/bin/chromium";
 const NETWORK_YAML = `management:
   interface: auto
   mode: dhcp
@@ -222,14 +219,9 @@ describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU T
 
   it("the web UI shows the VM's display: noVNC in chromium through the API to QEMU's VNC server", async (t) => {
     if (!kernel || !initrd) return t.skip("no kernel or BusyBox");
-    if (!existsSync(CHROMIUM)) return t.skip(`${CHROMIUM} is not installed`);
-    const profile = await mkdtemp(join(tmpdir(), "qx-chromium-"));
-    const ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-      ignoreHTTPSErrors: true,
-      timeout: 60_000,
-    });
+    if (!hasChromium()) return t.skip(`${CHROMIUM} is not installed`);
+    const browser = await launchChromium();
+    const ctx = browser.ctx;
     try {
       const page = await ctx.newPage();
       const errors: string[] = [];
@@ -243,8 +235,7 @@ describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU T
       await page.locator("#vm-vnc canvas").waitFor();
       assert.deepEqual(errors, []);
     } finally {
-      await ctx.close();
-      await rm(profile, { recursive: true, force: true });
+      await browser.close();
     }
   });
 

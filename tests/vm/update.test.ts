@@ -4,10 +4,13 @@
  * beside this one):
  *  1. bad images refused in the guest (same version, unsigned), boot env untouched;
  *  2. power cut #1 at a random point of an A→B install → boots a good slot;
- *  3. A→B update, torn primary GRUB env (half a block), reboot → B on trial from the
- *     backup copy, health gate marks it good, env repaired; `status` shows it;
- *  4. B→A update, power cut #2 at a random point of the first trial boot → the next
- *     boot continues the trial and marks A good.
+ *  3. A→B update **through the HTTPS API** (the image uploaded from the host with its
+ *     signature header, as an admin would), torn primary GRUB env (half a block), reboot
+ *     → B on trial from the backup copy, health gate marks it good, env repaired;
+ *     `status` shows it;
+ *  4. B→A is a downgrade: qx-update refuses it (exit 3); installed **through the web UI**
+ *     in chromium with "allow an older version" ticked; power cut #2 at a random point
+ *     of the first trial boot → the next boot continues the trial and marks A good.
  * Needs QX_DISK, QX_SQUASHFS and QX_SQUASHFS_NEXT (see lib/update-session.ts).
  */
 import assert from "node:assert/strict";
@@ -37,7 +40,7 @@ describe("qx-update: updates and power cuts (VM)", { timeout: 40 * 60_000 }, () 
     process.stdout.write(`# cut #1 after ${seconds.toFixed(1)} s: booted ${s.booted} (${slot(s, "A").status}/${slot(s, "B").status})\n`);
   });
 
-  u.step("A→B update, torn primary GRUB env: B boots on trial, is marked good, env repaired; status shows it", async () => {
+  u.step("A→B update through the API, torn primary GRUB env: B boots on trial, is marked good, env repaired; status shows it", async () => {
     let s = await u.status();
     if (s.booted === "B") {
       // Cut #1 landed after the switch: B came up and was marked good; go back to A first.
@@ -49,8 +52,8 @@ describe("qx-update: updates and power cuts (VM)", { timeout: 40 * 60_000 }, () 
     }
     assert.equal(s.booted, "A");
     const t0 = Date.now();
-    const { result, seconds } = await u.install("next.squashfs");
-    u.timing.install = seconds;
+    const { result, seconds } = await u.installViaApi("next.squashfs");
+    u.timing.installViaApi = seconds;
     assert.equal(result.slot, "B");
     s = await u.status();
     assert.equal(slot(s, "B").status, "trying");
@@ -75,9 +78,15 @@ describe("qx-update: updates and power cuts (VM)", { timeout: 40 * 60_000 }, () 
     assert.match(await u.vm.agent.check("cat /quantix/update/history.json"), /env-repaired/);
   });
 
-  u.step("B→A update; power cut #2 during the first trial boot: the trial continues and A is marked good", async () => {
-    const { result } = await u.install("base.squashfs");
-    assert.equal(result.slot, "A");
+  u.step("B→A is a downgrade: refused by qx-update, installed through the web UI when allowed; power cut #2 during the first trial boot: the trial continues and A is marked good", async () => {
+    const refused = await u.vm.agent.sh("/usr/local/bin/qx-update --image /mnt/upd/base.squashfs", 300_000);
+    assert.equal(refused.exitCode, 3, refused.stderr);
+    assert.match(refused.stderr, /is older than the running .*downgrades are refused/);
+    assert.equal(slot(await u.status(), "A").status, "good", "the refusal touched nothing");
+    u.timing.installViaWebUi = (await u.installViaWebUi("base.squashfs", { allowDowngrade: true })).seconds;
+    const s0 = await u.status();
+    assert.equal(slot(s0, "A").status, "trying");
+    assert.equal(s0.nextBoot, "A");
     await u.reboot();
     await u.vm.waitFor(/Quantix-OS: booting slot A/, BOOT);
     const t = rand(5, 90);

@@ -36,8 +36,25 @@ export interface LocalResponse<T> {
 
 /** GETs `path` from qx-node over its unix socket and parses the JSON answer. */
 export function getLocal<T = unknown>(socketPath: string, path: string, timeoutMs = 5000): Promise<LocalResponse<T>> {
+  return callLocal<T>(socketPath, "GET", path, undefined, timeoutMs);
+}
+
+/** Calls `method path` on qx-node's unix socket with an optional JSON body; parses the JSON answer. */
+export function callLocal<T = unknown>(
+  socketPath: string,
+  method: "GET" | "POST" | "PUT" | "DELETE",
+  path: string,
+  body?: unknown,
+  timeoutMs = 5000,
+): Promise<LocalResponse<T>> {
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (payload !== undefined) {
+    headers["content-type"] = "application/json";
+    headers["content-length"] = String(Buffer.byteLength(payload));
+  }
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: "GET", headers: { accept: "application/json" } }, (res) => {
+    const req = request({ socketPath, path, method, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => {
@@ -55,6 +72,6 @@ export function getLocal<T = unknown>(socketPath: string, path: string, timeoutM
       const why = e.code === "ENOENT" ? "no such socket" : e.code === "ECONNREFUSED" ? "connection refused" : e.message;
       reject(new NodeUnreachableError(socketPath, why, { cause: e }));
     });
-    req.end();
+    req.end(payload);
   });
 }

@@ -3,17 +3,19 @@
  * @module main
  * The `qx-node` command: argument parsing over the library, nothing else.
  *
- *   qx-node serve [--root DIR] [--port N] [--socket PATH]
+ *   qx-node serve [--root DIR] [--listen ADDR] [--port N] [--socket PATH]
  *   qx-node health [--json] [--socket PATH]      exit 0 healthy, 1 degraded, 2 unreachable
  *   qx-node fingerprint [--root DIR]
- *   qx-node set-admin-password [--root DIR]     new password on stdin (console recovery; the DCUI uses the socket)
+ *   qx-node set-admin-password [--root DIR] [--revoke-tokens]   new password on stdin (console recovery); ends every session
+ *   qx-node revoke-tokens [--root DIR]          revoke every API token
  *   qx-node reconcile-networks [--root DIR]     make Open vSwitch match network.yaml's bridges (OpenRC quantix-vswitch)
  */
+import { isIP } from "node:net";
 import { join } from "node:path";
 import { configPaths, loadDefaults } from "@quantix/core";
 import { Command, InvalidArgumentError } from "commander";
 import { pino } from "pino";
-import { getLocal } from "./client.ts";
+import { callLocal, getLocal, NodeUnreachableError } from "./client.ts";
 import { formatHealth, HEALTH_EXIT } from "./cli/health-report.ts";
 import { nodeContext } from "./context.ts";
 import { DEFAULT_SOCKET, startServer } from "./server.ts";
@@ -29,6 +31,12 @@ function portNumber(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError("expected a port number 1..65535");
   return n;
+}
+
+function listenAddress(v: string): string {
+  const a = v.replace(/^\[(.*)\]$/, "$1");
+  if (isIP(a) === 0) throw new InvalidArgumentError("expected an IPv4 or IPv6 address of this node (0.0.0.0: every IPv4 address, ::: every address)");
+  return a;
 }
 
 function socketFor(root: string, given?: string): string {
@@ -52,13 +60,14 @@ program
   .command("serve")
   .description("run the daemon in the foreground (OpenRC supervises it)")
   .option("--root <dir>", "filesystem root (tests and development)", "/")
+  .option("--listen <address>", "address the HTTPS API binds (default 0.0.0.0: every IPv4 address)", listenAddress, "0.0.0.0")
   .option("--port <n>", "HTTPS port (default: api.port of /etc/quantix/defaults.yaml)", portNumber)
   .option("--socket <path>", `unix socket (default: ROOT${DEFAULT_SOCKET})`)
-  .action(async (opts: { root: string; port?: number; socket?: string }) => {
+  .action(async (opts: { root: string; listen: string; port?: number; socket?: string }) => {
     const logger = pino({ name: "qx-node" });
     const ctx = nodeContext({ root: opts.root });
     const port = opts.port ?? (await loadDefaults(opts.root)).api.port;
-    const srv = await startServer({ ctx, port, socketPath: socketFor(opts.root, opts.socket), logger });
+    const srv = await startServer({ ctx, host: opts.listen, port, socketPath: socketFor(opts.root, opts.socket), logger });
     let closing = false;
     const stop = (signal: NodeJS.Signals) => {
       if (closing) return;
@@ -104,19 +113,72 @@ program
     process.stdout.write(`${cert.fingerprint}\n`);
   });
 
+/**
+ * Asks the running daemon over its socket (it ends every session and lock-out at once);
+ * when none answers, changes the files directly (no daemon: no sessions to end).
+ */
+async function viaDaemonOr<T>(socket: string, call: () => Promise<{ status: number; body: unknown }>, offline: () => Promise<T>): Promise<{ online: boolean; body: unknown }> {
+  let r: { status: number; body: unknown };
+  try {
+    r = await call();
+  } catch (e) {
+    if (!(e instanceof NodeUnreachableError)) throw e;
+    return { online: false, body: await offline() };
+  }
+  if (r.status !== 200) throw new Error(`qx-node refused (HTTP ${r.status}): ${(r.body as { message?: string })?.message ?? JSON.stringify(r.body)} (socket ${socket})`);
+  return { online: true, body: r.body };
+}
+
 program
   .command("set-admin-password")
-  .description("set the web UI / API admin password from stdin (at the console, as root)")
+  .description("set the web UI / API admin password from stdin (at the console, as root); ends every session")
   .option("--root <dir>", "filesystem root", "/")
-  .action(async (opts: { root: string }) => {
+  .option("--socket <path>", `unix socket (default: ROOT${DEFAULT_SOCKET})`)
+  .option("--revoke-tokens", "also revoke every API token")
+  .action(async (opts: { root: string; socket?: string; revokeTokens?: boolean }) => {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
     const password = Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
     const r = Password.safeParse(password);
     if (!r.success) throw new Error(`password: ${r.error.issues[0]?.message ?? "invalid"}`);
-    await new AuthStore(join(configPaths(opts.root).dir, "auth")).setAdminPassword(password);
-    await removeInitialPassword(opts.root);
-    process.stdout.write("admin password set (sessions already open stay valid until they expire or qx-node restarts)\n");
+    const socket = socketFor(opts.root, opts.socket);
+    const store = () => new AuthStore(join(configPaths(opts.root).dir, "auth"));
+    const done = await viaDaemonOr(
+      socket,
+      () => callLocal(socket, "POST", "/api/v1/auth/admin-password", { password, revokeTokens: Boolean(opts.revokeTokens) }, 30_000),
+      async () => {
+        await store().setAdminPassword(password);
+        await removeInitialPassword(opts.root);
+        if (!opts.revokeTokens) return { sessionsEnded: 0, tokensRevoked: 0 };
+        const s = store();
+        await s.loadTokens();
+        return { sessionsEnded: 0, tokensRevoked: await s.revokeAllTokens() };
+      },
+    );
+    const b = done.body as { sessionsEnded: number; tokensRevoked: number };
+    process.stdout.write(
+      `admin password set; ${done.online ? `${b.sessionsEnded} session(s) ended` : "qx-node is not running: no session was open"}; ` +
+        `${opts.revokeTokens ? `${b.tokensRevoked} API token(s) revoked` : "API tokens still valid (--revoke-tokens revokes them)"}\n`,
+    );
+  });
+
+program
+  .command("revoke-tokens")
+  .description("revoke every API token (sessions stay; a password reset ends those)")
+  .option("--root <dir>", "filesystem root", "/")
+  .option("--socket <path>", `unix socket (default: ROOT${DEFAULT_SOCKET})`)
+  .action(async (opts: { root: string; socket?: string }) => {
+    const socket = socketFor(opts.root, opts.socket);
+    const done = await viaDaemonOr(
+      socket,
+      () => callLocal(socket, "DELETE", "/api/v1/auth/tokens"),
+      async () => {
+        const s = new AuthStore(join(configPaths(opts.root).dir, "auth"));
+        await s.loadTokens();
+        return { revoked: await s.revokeAllTokens() };
+      },
+    );
+    process.stdout.write(`${(done.body as { revoked: number }).revoked} API token(s) revoked\n`);
   });
 
 program.parseAsync(process.argv).catch((e: unknown) => {

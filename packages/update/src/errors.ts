@@ -18,6 +18,7 @@ export type RejectReason =
   | "no-version"
   | "arch"
   | "same-version"
+  | "downgrade"
   | "too-large";
 
 /** The image failed a pre-write check; no slot and no boot state were touched. */

@@ -35,6 +35,10 @@ export interface ApplyRequest {
   readonly image: string;
   readonly sigPath?: string;
   readonly sha256Path?: string;
+  /** The expected SHA-256 (hex), instead of a `.sha256` file (optional for a signed image). */
+  readonly sha256?: string;
+  /** Accept an image older than the running version (node.yaml's update.allow_downgrade does too). */
+  readonly allowDowngrade?: boolean;
   readonly onProgress?: ProgressFn;
 }
 
@@ -92,6 +96,8 @@ export const APPLY_PHASES: readonly Phase[] = [
         slotBytes: region.size,
         ...(s.req.sigPath ? { sigPath: s.req.sigPath } : {}),
         ...(s.req.sha256Path ? { sha256Path: s.req.sha256Path } : {}),
+        ...(s.req.sha256 !== undefined ? { sha256: s.req.sha256 } : {}),
+        allowDowngrade: Boolean(s.req.allowDowngrade) || s.settings.allow_downgrade,
         log: s.ctx.log,
       });
       s.verified = v.image;

@@ -142,9 +142,56 @@ describe("pre-write checks", { timeout: 120_000 }, () => {
     await expectRejected(p, "no-kernel", /\/boot\/vmlinuz/);
   });
 
-  it("no .sha256 beside the image → refused", async () => {
+  it("no .sha256 beside a signed image → accepted: the signature proves the bytes; a given SHA-256 is still checked", async () => {
     const p = await copyOf(good, "nosum.squashfs");
     await fs.rm(`${p}.sha256`);
-    await expectRejected(p, "checksum", /no checksum file/);
+    const o = { keysDir: node.ctx().keysDir, allowUnsigned: false, running: { version: "1.0.0", arch: "x86_64" }, slotBytes: 300 * 2 ** 20 };
+    const v = await verifyImage(p, o);
+    assert.match(v.signedBy ?? "", /^[0-9A-F]{40}$/);
+    const want = (await fs.readFile(`${good}.sha256`, "utf8")).slice(0, 64);
+    assert.equal((await verifyImage(p, { ...o, sha256: want })).sha256, want);
+    await assert.rejects(verifyImage(p, { ...o, sha256: "0".repeat(64) }), (e: unknown) => e instanceof ImageRejectedError && e.reason === "checksum" && /SHA-256 mismatch.*the SHA-256 given says 0000/.test(e.message));
+    await assert.rejects(verifyImage(p, { ...o, sha256: "xyz" }), /not 64 hex digits/);
   });
+
+  it("unsigned and no .sha256 → refused even where unsigned images are allowed (nothing proves the bytes)", async () => {
+    const p = await copyOf(good, "nothing.squashfs");
+    await fs.rm(`${p}.sha256`);
+    await fs.rm(`${p}.sig`);
+    await assert.rejects(
+      verifyImage(p, { keysDir: node.ctx().keysDir, allowUnsigned: true, running: { version: "1.0.0", arch: "x86_64" }, slotBytes: 300 * 2 ** 20 }),
+      (e: unknown) => e instanceof ImageRejectedError && e.reason === "checksum" && /neither signed nor checksummed/.test(e.message),
+    );
+  });
+
+  it("a version that is not semver → refused", async () => {
+    const p = await makeImage(dir, { version: "nightly" });
+    await signFile(p, trusted);
+    await expectRejected(p, "no-version", /not a semantic version/);
+  });
+  it("a signed image older than the running version → refused (downgrade), accepted when asked or allowed in node.yaml", async () => {
+    const old = await makeImage(dir, { version: "0.9.9" });
+    await signFile(old, trusted);
+    await expectRejected(old, "downgrade", /0\.9\.9 is older than the running 1\.0\.0: downgrades are refused/);
+    await assert.rejects(applyUpdate(node.ctx(), { image: old }), (e: unknown) => {
+      assert.match((e as ImageRejectedError).hint ?? "", /--allow-downgrade/);
+      return true;
+    });
+    const o = { keysDir: node.ctx().keysDir, allowUnsigned: false, running: { version: "1.0.0", arch: "x86_64" }, slotBytes: 300 * 2 ** 20 };
+    assert.equal((await verifyImage(old, { ...o, allowDowngrade: true })).version, "0.9.9");
+    // Versions compare as semver, not as strings: 1.10.0 is newer than 1.9.0, a pre-release older than its release.
+    assert.equal((await verifyImage(old, { ...o, running: { version: "0.9.9-rc.1", arch: "x86_64" } })).version, "0.9.9");
+    const ten = await makeImage(dir, { version: "1.10.0" });
+    await signFile(ten, trusted);
+    assert.equal((await verifyImage(ten, { ...o, running: { version: "1.9.0", arch: "x86_64" } })).version, "1.10.0");
+    await assert.rejects(verifyImage(old, { ...o, running: { version: "1.0.0-rc.1", arch: "x86_64" } }), /downgrades are refused/);
+    await node.setNodeYaml("node_id: 550e8400-e29b-41d4-a716-446655440000\nhostname: qx-test\nupdate:\n  allow_downgrade: true\n");
+    try {
+      const r = await applyUpdate(node.ctx(), { image: old });
+      assert.equal(r.version, "0.9.9");
+    } finally {
+      await fs.rm(join(node.root, "quantix/node.yaml"));
+    }
+  });
+
 });

@@ -4,7 +4,13 @@
  * touched, in the issue's order: size > 0, SHA-256 against `FILE.sha256`, OpenPGP
  * detached signature (`FILE.sig`) against the trusted keys, squashfs magic and
  * completeness, release metadata (version, arch), kernel + initramfs, a version
- * different from the running one, and a size that fits the slot.
+ * different from the running one and not older than it (semver; unless a downgrade
+ * is asked for), and a size that fits the slot.
+ *
+ * The checksum is optional when the image is signed: a valid detached signature
+ * proves the bytes already. It is checked when given (a `.sha256` beside the image,
+ * or `sha256` from the caller, e.g. the API's `x-qx-image-sha256` header). An
+ * unsigned image (only with `update.allow_unsigned`) needs a checksum.
  *
  * @example
  * ```ts
@@ -16,6 +22,7 @@
 import { webcrypto } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { ImageError, openSystemImage, parseSuperblock, type SystemImage } from "@quantix/core";
+import semver from "semver";
 import { parseSha256File } from "./checksum.ts";
 import { ImageRejectedError } from "./errors.ts";
 import { loadTrustedKeys, verifyDetached } from "./signature.ts";
@@ -28,8 +35,12 @@ export interface VerifyOptions {
   readonly slotBytes: number;
   /** Signature file (default `FILE.sig`). */
   readonly sigPath?: string;
-  /** Checksum file (default `FILE.sha256`). */
+  /** Checksum file (default `FILE.sha256`; optional for a signed image). */
   readonly sha256Path?: string;
+  /** The expected SHA-256 (hex), given by the caller instead of a file. */
+  readonly sha256?: string;
+  /** Accept an image older than the running version (`--allow-downgrade`, or update.allow_downgrade). */
+  readonly allowDowngrade?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -56,6 +67,8 @@ interface VerifyState {
   readonly o: VerifyOptions;
   data?: Uint8Array;
   sha256?: string;
+  /** Where the expected checksum came from; null when none was given. */
+  checksumFrom?: string | null;
   signature?: Promise<void>;
   signedBy?: string | null;
   image?: SystemImage;
@@ -102,22 +115,36 @@ export const CHECKS: readonly Check[] = [
     name: "sha256",
     async run(s) {
       const file = s.o.sha256Path ?? `${s.path}.sha256`;
-      const text = await readOptional(file);
-      if (text === null) throw reject(s, "checksum", `no checksum file ${file}`, "copy the .sha256 beside the image");
-      const want = parseSha256File(text.toString("utf8"));
-      if (!want) throw reject(s, "checksum", `${file} holds no SHA-256`);
+      let want: string | null = null;
+      if (s.o.sha256 !== undefined) {
+        want = parseSha256File(s.o.sha256);
+        if (!want) throw reject(s, "checksum", "the expected SHA-256 given is not 64 hex digits");
+        s.checksumFrom = "the SHA-256 given";
+      } else {
+        const text = await readOptional(file);
+        if (text !== null) {
+          want = parseSha256File(text.toString("utf8"));
+          if (!want) throw reject(s, "checksum", `${file} holds no SHA-256`);
+          s.checksumFrom = file;
+        } else s.checksumFrom = null;
+      }
       // SHA-256 on the thread pool (WebCrypto) while the signature is checked here.
       const digest = webcrypto.subtle.digest("SHA-256", s.data as Uint8Array);
       s.signature = checkSignature(s);
       s.signature.catch(() => undefined);
       s.sha256 = Buffer.from(await digest).toString("hex");
-      if (s.sha256 !== want) throw reject(s, "checksum", `SHA-256 mismatch: the file is ${s.sha256.slice(0, 16)}…, ${file} says ${want.slice(0, 16)}… (corrupt or truncated)`);
+      if (want && s.sha256 !== want) {
+        throw reject(s, "checksum", `SHA-256 mismatch: the file is ${s.sha256.slice(0, 16)}…, ${s.checksumFrom} says ${want.slice(0, 16)}… (corrupt or truncated)`);
+      }
     },
   },
   {
     name: "signature",
     async run(s) {
       await (s.signature ?? checkSignature(s));
+      if (s.signedBy === null && !s.checksumFrom) {
+        throw reject(s, "checksum", "neither signed nor checksummed: nothing proves these are the bytes that were built", "copy the .sha256 beside the image (or sign it)");
+      }
     },
   },
   {
@@ -143,8 +170,18 @@ export const CHECKS: readonly Check[] = [
     async run(s) {
       const img = s.image as SystemImage;
       if (img.arch !== s.o.running.arch) throw reject(s, "arch", `built for ${img.arch}, this system is ${s.o.running.arch}`);
-      if (s.o.running.version !== null && img.version === s.o.running.version) {
+      const running = s.o.running.version;
+      if (running !== null && img.version === running) {
         throw reject(s, "same-version", `version ${img.version} is the running version`, "nothing to update");
+      }
+      if (!semver.valid(img.version)) throw reject(s, "no-version", `version ${JSON.stringify(img.version)} is not a semantic version (x.y.z)`);
+      if (running !== null && semver.valid(running) && semver.lt(img.version, running) && !s.o.allowDowngrade) {
+        throw reject(
+          s,
+          "downgrade",
+          `version ${img.version} is older than the running ${running}: downgrades are refused (an old signed image may carry holes fixed since)`,
+          "to install it anyway: qx-update --allow-downgrade (API: ?allow_downgrade=true; or update.allow_downgrade: true in node.yaml); to go back to the other installed slot: qx-update rollback",
+        );
       }
     },
   },

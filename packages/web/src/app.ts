@@ -12,6 +12,8 @@ type Json = Record<string, unknown>;
 type Child = Node | string | null | undefined | false;
 
 const TOKEN_KEY = "qx.session";
+/** The device token of the last login from this browser (services/device-trust): kept across sessions. */
+const DEVICE_KEY = "qx.device";
 const app = document.getElementById("app") as HTMLElement;
 
 /** Creates an element; `on*` attributes become listeners, the rest attributes. */
@@ -87,11 +89,14 @@ function showLogin(note?: string): void {
         ev.preventDefault();
         out.replaceChildren();
         try {
-          const r = await api<{ token: string }>("POST", "/api/v1/auth/login", {
+          const device = localStorage.getItem(DEVICE_KEY);
+          const r = await api<{ token: string; device: string }>("POST", "/api/v1/auth/login", {
             username: (user as HTMLInputElement).value,
             password: (pass as HTMLInputElement).value,
+            ...(device ? { device } : {}),
           });
           sessionStorage.setItem(TOKEN_KEY, r.token);
+          localStorage.setItem(DEVICE_KEY, r.device);
           showShell();
         } catch (e) {
           out.append(msg("error", errText(e)));
@@ -450,27 +455,46 @@ async function update(): Promise<HTMLElement> {
   } catch (e) {
     status = msg("warn", errText(e));
   }
-  const file = h("input", { type: "file", id: "update-file" }) as HTMLInputElement;
+  const file = h("input", { type: "file", id: "update-file", accept: ".squashfs" }) as HTMLInputElement;
+  const sigFile = h("input", { type: "file", id: "update-sig", accept: ".sig" }) as HTMLInputElement;
+  const sumFile = h("input", { type: "file", id: "update-sha256", accept: ".sha256" }) as HTMLInputElement;
+  const downgrade = h("input", { type: "checkbox", id: "update-downgrade" }) as HTMLInputElement;
   const bar = h("progress", { max: 100, value: 0 }) as HTMLProgressElement;
-  const upload = () => {
+  const base64 = (buf: ArrayBuffer) => {
+    let bin = "";
+    for (const b of new Uint8Array(buf)) bin += String.fromCharCode(b);
+    return btoa(bin);
+  };
+  const upload = async () => {
     const f = file.files?.[0];
-    if (!f) return;
     out.replaceChildren();
+    if (!f) return void out.append(msg("error", "Choose the system image (system-VERSION.squashfs)."));
+    const sig = sigFile.files?.[0];
+    if (!sig) return void out.append(msg("error", "Choose its signature (system-VERSION.squashfs.sig): unsigned images are refused."));
+    const sum = sumFile.files?.[0];
+    const sha = sum ? /^[0-9a-fA-F]{64}/.exec((await sum.text()).trim())?.[0] : undefined;
+    if (sum && !sha) return void out.append(msg("error", `${sum.name} holds no SHA-256.`));
+    if (downgrade.checked && !window.confirm(`Install ${f.name} although it may be older than the running version?`)) return;
     const xhr = new XMLHttpRequest();
-    xhr.open("PUT", "/api/v1/update/image");
+    xhr.open("PUT", `/api/v1/update/image${downgrade.checked ? "?allow_downgrade=true" : ""}`);
     xhr.setRequestHeader("authorization", `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ""}`);
     xhr.setRequestHeader("content-type", "application/octet-stream");
+    xhr.setRequestHeader("x-qx-image-signature", base64(await sig.arrayBuffer()));
+    if (sha) xhr.setRequestHeader("x-qx-image-sha256", sha);
     xhr.upload.onprogress = (ev) => {
       if (ev.lengthComputable) bar.value = (100 * ev.loaded) / ev.total;
     };
+    out.append(msg("info", "Uploading and verifying…"));
     xhr.onload = () => {
       let m = `HTTP ${xhr.status}`;
       try {
         m = String((JSON.parse(xhr.responseText) as Json)["message"] ?? m);
       } catch {}
-      out.append(msg(xhr.status < 300 ? "info" : "error", xhr.status < 300 ? "Image installed to the inactive slot; reboot to try it." : m));
+      out.replaceChildren(
+        msg(xhr.status < 300 ? "info" : "error", xhr.status < 300 ? "Image installed to the inactive slot; reboot to try it (Power)." : m),
+      );
     };
-    xhr.onerror = () => out.append(msg("error", "upload failed (connection closed)"));
+    xhr.onerror = () => out.replaceChildren(msg("error", "upload failed (connection closed)"));
     xhr.send(f);
   };
   const act = (path: string, body?: unknown) => async () => {
@@ -487,8 +511,31 @@ async function update(): Promise<HTMLElement> {
     { class: "card" },
     h("h2", {}, "System update"),
     status,
-    h("div", { class: "row" }, file, h("button", { class: "primary", onclick: upload }, "Upload"), bar),
-    h("div", { class: "row" }, h("button", { class: "secondary", onclick: act("/api/v1/update/mark-good") }, "Mark running slot good"), h("button", { class: "danger", onclick: act("/api/v1/update/rollback", { confirm: true }) }, "Roll back")),
+    h(
+      "div",
+      { class: "row" },
+      h("label", {}, "Image (.squashfs)", file),
+      h("label", {}, "Signature (.sig)", sigFile),
+      h("label", {}, "Checksum (.sha256, optional)", sumFile),
+      h("label", {}, downgrade, " allow an older version"),
+      h("button", { class: "primary", id: "update-upload", onclick: () => void upload() }, "Upload and install"),
+      bar,
+    ),
+    h(
+      "div",
+      { class: "row" },
+      h("button", { class: "secondary", onclick: act("/api/v1/update/mark-good") }, "Mark running slot good"),
+      h(
+        "button",
+        {
+          class: "danger",
+          onclick: () => {
+            if (window.confirm("Boot the other slot at the next reboot?")) void act("/api/v1/update/rollback", { confirm: true })();
+          },
+        },
+        "Roll back",
+      ),
+    ),
     out,
   );
 }
@@ -502,6 +549,7 @@ async function access(): Promise<HTMLElement> {
   const scope = h("select", {}, h("option", { value: "read" }, "read"), h("option", { value: "admin" }, "admin")) as HTMLSelectElement;
   const cur = h("input", { type: "password", autocomplete: "current-password" }) as HTMLInputElement;
   const next = h("input", { type: "password", autocomplete: "new-password", minlength: 10 }) as HTMLInputElement;
+  const revoke = h("input", { type: "checkbox" }) as HTMLInputElement;
   return h(
     "div",
     {},
@@ -514,7 +562,7 @@ async function access(): Promise<HTMLElement> {
         {},
         h("tr", {}, h("th", {}, "Name"), h("th", {}, "Scope"), h("th", {}, "Created"), h("th", {}, "")),
         ...tokens.map((t) =>
-          h("tr", {}, h("td", {}, t.name), h("td", {}, t.scope), h("td", {}, t.createdAt), h("td", {}, h("button", { class: "secondary", onclick: async () => { await api("DELETE", `/api/v1/auth/tokens/${t.id}`); showShell("Access"); } }, "Revoke"))),
+          h("tr", {}, h("td", {}, t.name), h("td", {}, t.scope), h("td", {}, t.createdAt), h("td", {}, h("button", { class: "secondary", onclick: async () => { if (!window.confirm(`Revoke the API token "${t.name}"? Whatever uses it stops working.`)) return; await api("DELETE", `/api/v1/auth/tokens/${t.id}`); showShell("Access"); } }, "Revoke"))),
         ),
       ),
       h(
@@ -535,6 +583,21 @@ async function access(): Promise<HTMLElement> {
         h("label", {}, "Name", name),
         h("label", {}, "Scope", scope),
         h("button", { class: "primary", type: "submit" }, "Create token"),
+        tokens.length > 0
+          ? h(
+              "button",
+              {
+                class: "danger",
+                type: "button",
+                onclick: async () => {
+                  if (!window.confirm(`Revoke all ${tokens.length} API tokens? Every script and monitor using one stops working.`)) return;
+                  await api("DELETE", "/api/v1/auth/tokens");
+                  showShell("Access");
+                },
+              },
+              "Revoke all",
+            )
+          : null,
       ),
       out,
     ),
@@ -545,16 +608,24 @@ async function access(): Promise<HTMLElement> {
         onsubmit: async (ev: Event) => {
           ev.preventDefault();
           try {
-            await api("PUT", "/api/v1/auth/password", { current: cur.value, password: next.value });
+            const r = await api<{ tokensRevoked: number }>("PUT", "/api/v1/auth/password", { current: cur.value, password: next.value, revokeTokens: revoke.checked });
             sessionStorage.removeItem(TOKEN_KEY);
-            showLogin("Password changed; log in with the new one.");
+            showLogin(`Password changed; every session ended${revoke.checked ? ` and ${r.tokensRevoked} API token(s) were revoked` : " (API tokens still work)"}. Log in with the new one.`);
           } catch (e) {
             out.append(msg("error", errText(e)));
           }
         },
       },
       h("h2", {}, "Admin password"),
-      h("div", { class: "row" }, h("label", {}, "Current", cur), h("label", {}, "New (10+ characters)", next), h("button", { class: "primary", type: "submit" }, "Change")),
+      h("p", { class: "muted" }, "Changing it ends every session, this one too. API tokens are separate credentials and keep working unless you revoke them."),
+      h(
+        "div",
+        { class: "row" },
+        h("label", {}, "Current", cur),
+        h("label", {}, "New (10+ characters)", next),
+        h("label", {}, revoke, " also revoke every API token"),
+        h("button", { class: "primary", type: "submit" }, "Change"),
+      ),
     ),
   );
 }

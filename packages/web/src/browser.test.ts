@@ -4,36 +4,26 @@
  * /usr/bin/chromium is missing (`apt-get install chromium`, in builder/host-packages.conf).
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestNode, type TestNode } from "@quantix/node/api/test-server";
 import { loadWebAssets } from "@quantix/node/web-assets";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
+import { CHROMIUM, hasChromium, launchChromium, type TestBrowser } from "./test-browser.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-
-describe("web UI in headless chromium", { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed` }, () => {
+describe("web UI in headless chromium", { skip: hasChromium() ? false : `${CHROMIUM} is not installed` }, () => {
   let n: TestNode;
+  let browser: TestBrowser;
   let ctx: BrowserContext;
-  let profile = "";
   before(async () => {
     n = await startTestNode({}, { web: await loadWebAssets() });
-    profile = await mkdtemp(join(tmpdir(), "qx-chromium-"));
-    // A fresh --user-data-dir (playwright passes `profile` as that flag).
-    ctx = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-      ignoreHTTPSErrors: true,
-      timeout: 60_000,
-    });
+    browser = await launchChromium();
+    ctx = browser.ctx;
   });
   after(async () => {
-    await ctx?.close();
+    await browser?.close();
     await n?.close();
-    if (profile) await rm(profile, { recursive: true, force: true });
   });
 
   it("log in, rename the node, see the new name on the dashboard", async () => {

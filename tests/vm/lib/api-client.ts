@@ -3,6 +3,8 @@
  * HTTPS client for a node's API that pins the node's certificate by its SHA-256
  * fingerprint (no CA involved: the node's certificate is self-signed).
  */
+import { createReadStream, statSync } from "node:fs";
+import type { ClientRequest } from "node:http";
 import { request } from "node:https";
 import type { PeerCertificate } from "node:tls";
 
@@ -25,9 +27,20 @@ export class ApiClient {
     public pin?: string,
   ) {}
 
+  /** A JSON request (`body` JSON-encoded when given). */
   request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = 15_000): Promise<ApiResponse> {
-    const url = new URL(path, this.baseUrl);
     const payload = body === undefined ? undefined : JSON.stringify(body);
+    return this.#send(method, path, { ...(payload ? { "content-type": "application/json" } : {}), ...headers }, timeoutMs, (req) => req.end(payload));
+  }
+
+  /** Streams the file `file` as the raw body (the update image upload). */
+  upload(method: string, path: string, file: string, headers: Record<string, string>, timeoutMs: number): Promise<ApiResponse> {
+    const h = { "content-type": "application/octet-stream", "content-length": String(statSync(file).size), ...headers };
+    return this.#send(method, path, h, timeoutMs, (req, fail) => createReadStream(file).on("error", fail).pipe(req));
+  }
+
+  #send(method: string, path: string, headers: Record<string, string>, timeoutMs: number, write: (req: ClientRequest, fail: (e: Error) => void) => void): Promise<ApiResponse> {
+    const url = new URL(path, this.baseUrl);
     return new Promise((resolve, reject) => {
       const req = request(
         url,
@@ -35,7 +48,7 @@ export class ApiClient {
           method,
           rejectUnauthorized: false, // verified by fingerprint below
           agent: false, // a fresh TLS handshake each time: a resumed session carries no certificate to pin
-          headers: { ...(payload ? { "content-type": "application/json" } : {}), ...headers },
+          headers,
           timeout: timeoutMs,
         },
         (res) => {
@@ -57,8 +70,7 @@ export class ApiClient {
       );
       req.on("timeout", () => req.destroy(new Error(`timeout after ${timeoutMs} ms`)));
       req.on("error", reject);
-      if (payload) req.write(payload);
-      req.end();
+      write(req, reject);
     });
   }
 

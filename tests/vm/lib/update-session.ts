@@ -17,10 +17,11 @@
  * ```
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
+import { launchChromium } from "@quantix/web/test-browser";
 import { Vm } from "./qemu.ts";
 import { trackedSteps } from "./steps.ts";
 import { brokenImage, type BrokenKind, imageVersion, MOUNT_MEDIA, mediaIso } from "./update-media.ts";
@@ -78,9 +79,21 @@ export interface UpdateSession {
    * `timing[key]` and returns the status.
    */
   rollBack(key: string, marks: ReadonlyArray<readonly [RegExp, number]>): Promise<Status>;
-  /** Installs a media file, asserting success. */
-  install(file: string): Promise<{ result: { slot: string; version: string }; seconds: number }>;
+  /** Installs a media file with qx-update in the guest, asserting success. */
+  install(file: string, o?: InstallOptions): Promise<{ result: { slot: string; version: string }; seconds: number }>;
+  /** Uploads a media file's image with its signature through the node's HTTPS API (PUT /api/v1/update/image), asserting success. */
+  installViaApi(file: string, o?: InstallOptions): Promise<{ result: { slot: string; version: string }; seconds: number }>;
+  /** The same through the web UI's Update view in chromium (login, files, the downgrade box, "Upload and install"). */
+  installViaWebUi(file: string, o?: InstallOptions): Promise<{ seconds: number }>;
 }
+
+export interface InstallOptions {
+  /** The image is older than the running one (qx-update --allow-downgrade, ?allow_downgrade=true). */
+  readonly allowDowngrade?: boolean;
+}
+
+/** The admin password the update scenarios set (through qx-node set-admin-password in the guest). */
+const ADMIN_PASSWORD = "update-scenario-pw-1";
 
 /**
  * Registers before/after hooks for one VM and returns the scenario helpers. `broken`
@@ -97,6 +110,8 @@ export function updateSession(name: string, broken: readonly BrokenKind[]): Upda
   let work = "";
   let base = "";
   let next = "";
+  /** Media file name → the file on the host (base and next only: the API uploads go from here). */
+  const hostFiles: Record<string, string> = {};
   const theVm = (): Vm => {
     if (!vm) throw new Error("the VM did not start (see the before hook's error)");
     return vm;
@@ -109,6 +124,7 @@ export function updateSession(name: string, broken: readonly BrokenKind[]): Upda
     assert.notEqual(base, next);
     work = mkdtempSync(join(tmpdir(), `qx-vm-${name}-media-`));
     const media: Record<string, string> = { "base.squashfs": BASE, "next.squashfs": NEXT };
+    Object.assign(hostFiles, media);
     for (const kind of broken) media[`${kind}.squashfs`] = brokenImage(NEXT, `${next}-${kind}`, kind, work);
     vm = await Vm.start({ name, disk: DISK, iso: mediaIso(media, work), watchdog: true });
     process.stdout.write(`# VM run dir ${vm.runDir} (accel ${vm.accel}); ${base} → ${next}\n`);
@@ -180,11 +196,65 @@ export function updateSession(name: string, broken: readonly BrokenKind[]): Upda
       timing[key] = (Date.now() - t0) / 1000;
       return s;
     },
-    async install(file) {
+    async install(file, o = {}) {
       const t0 = Date.now();
-      const out = await theVm().agent.sh(`/usr/local/bin/qx-update --image /mnt/upd/${file} --json`, 600_000);
+      const out = await theVm().agent.sh(`/usr/local/bin/qx-update --image /mnt/upd/${file}${o.allowDowngrade ? " --allow-downgrade" : ""} --json`, 600_000);
       assert.equal(out.exitCode, 0, out.stderr);
       return { result: JSON.parse(out.stdout) as { slot: string; version: string }, seconds: (Date.now() - t0) / 1000 };
     },
+    async installViaApi(file, o = {}) {
+      const host = hostFiles[file];
+      assert.ok(host, `${file} is not on the host`);
+      const token = await login();
+      const t0 = Date.now();
+      const r = await theVm().api.upload(
+        "PUT",
+        `/api/v1/update/image${o.allowDowngrade ? "?allow_downgrade=true" : ""}`,
+        host,
+        { authorization: `Bearer ${token}`, "x-qx-image-signature": readFileSync(`${host}.sig`).toString("base64") },
+        900_000,
+      );
+      assert.equal(r.status, 200, `PUT /api/v1/update/image: ${r.status} ${r.body}`);
+      const st = r.json<{ slots: { name: string; state: string; version: string | null }[] }>();
+      const target = st.slots.find((x) => x.state === "trying");
+      assert.ok(target, `a slot is on trial after the upload: ${r.body}`);
+      return { result: { slot: target.name, version: target.version ?? "" }, seconds: (Date.now() - t0) / 1000 };
+    },
+    async installViaWebUi(file, o = {}) {
+      const host = hostFiles[file];
+      assert.ok(host, `${file} is not on the host`);
+      await login();
+      const browser = await launchChromium();
+      try {
+        const page = await browser.ctx.newPage();
+        const t0 = Date.now();
+        await page.goto(theVm().api.baseUrl);
+        await page.fill("#login-password", ADMIN_PASSWORD);
+        await page.click("#login-submit");
+        await page.click('nav button[data-view="Update"]', { timeout: 120_000 });
+        await page.setInputFiles("#update-file", host);
+        await page.setInputFiles("#update-sig", `${host}.sig`);
+        if (o.allowDowngrade) {
+          page.once("dialog", (d) => void d.accept());
+          await page.check("#update-downgrade");
+        }
+        await page.click("#update-upload");
+        const done = page.getByText("Image installed to the inactive slot").or(page.getByRole("alert"));
+        await done.waitFor({ timeout: 900_000 });
+        const text = await done.textContent();
+        assert.match(text ?? "", /Image installed to the inactive slot/);
+        return { seconds: (Date.now() - t0) / 1000 };
+      } finally {
+        await browser.close();
+      }
+    },
   };
+
+  /** Sets the admin password in the guest (ending every session) and logs in through the forwarded port. */
+  async function login(): Promise<string> {
+    await theVm().agent.check(`printf '%s' '${ADMIN_PASSWORD}' | /usr/local/bin/qx-node set-admin-password`, 60_000);
+    const r = await theVm().api.request("POST", "/api/v1/auth/login", { username: "admin", password: ADMIN_PASSWORD }, {}, 60_000);
+    assert.equal(r.status, 200, `login: ${r.body}`);
+    return r.json<{ token: string }>().token;
+  }
 }

@@ -2,10 +2,12 @@
  * @module screens/password
  * Set the admin password (F1; shown by itself at first boot): new password twice,
  * then `POST /api/v1/auth/admin-password` on qx-node's socket (the only place that
- * route exists). Esc leaves it unchanged.
+ * route exists). Every web session and every login back-off ends; API tokens are
+ * separate credentials and stay unless "Revoke API tokens" is set to yes (the choice
+ * after a suspected compromise). Esc leaves it unchanged.
  */
 import type { App, Screen } from "../app.ts";
-import { button, Form, text } from "../form.ts";
+import { button, choice, Form, text } from "../form.ts";
 import { errorText } from "../node-api.ts";
 import { password } from "../validate.ts";
 
@@ -18,6 +20,7 @@ export function passwordScreen(app: App): Screen {
     const f: Form = new Form([
       text("password", "New admin password", { secret: true, max: 256, validate: password }),
       text("again", "Repeat it", { secret: true, max: 256, validate: (t) => (t === f.value("password") ? null : "the two entries differ") }),
+      choice("revoke", "Revoke API tokens", ["no", "yes"]),
       button("save", "Set password"),
     ]);
     return f;
@@ -34,11 +37,16 @@ export function passwordScreen(app: App): Screen {
     message = "Setting the password...";
     app.draw();
     try {
-      const a = await app.api.call("POST", "/api/v1/auth/admin-password", { password: (form.get("password") as { value: string }).value });
+      const revokeTokens = form.value("revoke") === "yes";
+      const a = await app.api.call<{ sessionsEnded: number; tokensRevoked: number }>("POST", "/api/v1/auth/admin-password", {
+        password: (form.get("password") as { value: string }).value,
+        revokeTokens,
+      });
       if (a.status === 200) {
-        app.log("admin password set from the console");
+        app.log(`admin password set from the console${revokeTokens ? "; every API token revoked" : ""}`);
         form = make();
-        message = "✓ Password set. Every web session has ended. [Esc] Back";
+        const tokens = revokeTokens ? `${a.body.tokensRevoked} API token(s) revoked` : "API tokens still valid";
+        message = `✓ Password set. ${a.body.sessionsEnded} web session(s) ended; ${tokens}. [Esc] Back`;
       } else message = `✗ ${errorText(a)}`;
     } catch (e) {
       message = `✗ ${e instanceof Error ? e.message : String(e)}`;
@@ -58,7 +66,8 @@ export function passwordScreen(app: App): Screen {
         body: [
           "",
           "   The admin password logs in to the web UI and the API, and unlocks the",
-          "   emergency shell (F12). At least 10 characters.",
+          "   emergency shell (F12). At least 10 characters. Setting it ends every web",
+          "   session; API tokens keep working unless you revoke them here.",
           "",
           ...form.lines(),
           "",

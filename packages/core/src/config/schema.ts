@@ -38,6 +38,12 @@ export const UpdateSettings = z
   .object({
     /** Accept images without a valid signature. Off unless set here explicitly. */
     allow_unsigned: z.boolean().default(false),
+    /**
+     * Accept a signed image older than the running version. Off: an old signed image
+     * with a known hole must not be installable by whoever holds it. Rolling back to
+     * the other, already installed slot is always allowed.
+     */
+    allow_downgrade: z.boolean().default(false),
     /** Seconds a new slot has to pass its health gate. */
     health_timeout: z.number().int().min(60).max(3600).default(300),
     /** Boots a new slot gets before GRUB falls back. */

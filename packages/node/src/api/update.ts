@@ -2,6 +2,9 @@
  * @module api/update
  *   GET  /api/v1/update            read    slots, progress, last rollback and its reason
  *   PUT  /api/v1/update/image      admin   the image as the raw body (streamed, no size limit) → installed to the inactive slot
+ *                                         headers: x-qx-image-signature (base64 of the .sig, required unless
+ *                                         update.allow_unsigned), x-qx-image-sha256 (optional, checked when given);
+ *                                         ?allow_downgrade=true accepts an image older than the running one
  *   POST /api/v1/update/mark-good  admin
  *   POST /api/v1/update/rollback   admin   { confirm: true }
  *
@@ -16,6 +19,14 @@ import { type Api, route } from "./route.ts";
 export const IMAGE_CONTENT_TYPE = "application/octet-stream";
 /** The image's detached OpenPGP signature, base64 (the image itself is the body). */
 export const SIGNATURE_HEADER = "x-qx-image-signature";
+/** The image's SHA-256 in hex (optional: the signature proves the bytes; checked when given). */
+export const SHA256_HEADER = "x-qx-image-sha256";
+
+const InstallQuery = z
+  .object({
+    allow_downgrade: z.enum(["true", "false"], { message: "expected true or false" }).optional().describe("accept an image older than the running version"),
+  })
+  .strict();
 
 export function updateRoutes(api: Api, update: UpdateBackend): void {
   const unavailable = { 501: "the updater is not part of this build yet" };
@@ -41,19 +52,30 @@ export function updateRoutes(api: Api, update: UpdateBackend): void {
         scope: "admin",
         tag: "update",
         summary: "Upload a system image (raw body, signature in x-qx-image-signature); it is verified and written to the inactive slot",
+        description:
+          `The body is the squashfs itself; ${SIGNATURE_HEADER} carries the base64 of its detached .sig file, ` +
+          `${SHA256_HEADER} optionally the hex SHA-256 from its .sha256 file. An image older than the running ` +
+          "version is refused unless allow_downgrade=true (or update.allow_downgrade in node.yaml).",
+        query: InstallQuery,
         rawBody: IMAGE_CONTENT_TYPE,
         response: UpdateStatus,
         errors: { ...unavailable, 409: "an update is already running", 415: `the body must be ${IMAGE_CONTENT_TYPE}`, 422: "the image was rejected (signature, checksum, architecture, size...)" },
-        handler: async ({ req, reply }) => {
+        handler: async ({ req, reply, query }) => {
           const size = Number(req.headers["content-length"]);
           const sig = req.headers[SIGNATURE_HEADER];
           if (sig !== undefined && (typeof sig !== "string" || sig.length > 16_384 || !/^[A-Za-z0-9+/=\s]+$/.test(sig))) {
             throw new ValidationError(`headers.${SIGNATURE_HEADER}`, "expected the base64 of the image's .sig file (at most 16 KiB)");
           }
+          const sha = req.headers[SHA256_HEADER];
+          if (sha !== undefined && (typeof sha !== "string" || !/^[0-9a-fA-F]{64}$/.test(sha.trim()))) {
+            throw new ValidationError(`headers.${SHA256_HEADER}`, "expected the image's SHA-256: 64 hex digits, as in its .sha256 file");
+          }
           try {
             return await update.install(req.body as Readable, {
               sizeBytes: Number.isFinite(size) ? size : null,
               signature: sig ? Buffer.from(sig, "base64") : null,
+              sha256: typeof sha === "string" ? sha.trim().toLowerCase() : null,
+              allowDowngrade: query.allow_downgrade === "true",
             });
           } finally {
             // Whatever happened, do not read (or keep) the rest of a refused upload.

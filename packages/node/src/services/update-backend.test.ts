@@ -14,7 +14,7 @@ describe("update backend over qx-update's library", () => {
     const root = await makeRoot({ "proc/self/mountinfo": "22 1 0:21 / / rw - overlay overlay rw\n" });
     try {
       const b = qxUpdateBackend({ root, log: () => {} });
-      await assert.rejects(b.install(upload(10), { sizeBytes: 10, signature: Buffer.from("sig") }), (e: unknown) => e instanceof HttpError && e.status === 409 && /not mounted/.test(e.message));
+      await assert.rejects(b.install(upload(10), { sizeBytes: 10, signature: Buffer.from("sig"), sha256: null, allowDowngrade: false }), (e: unknown) => e instanceof HttpError && e.status === 409 && /not mounted/.test(e.message));
     } finally {
       await removeRoot(root);
     }
@@ -24,13 +24,13 @@ describe("update backend over qx-update's library", () => {
     const root = await makeRoot();
     try {
       const b = qxUpdateBackend({ root, log: () => {} });
-      await assert.rejects(b.install(upload(64 * 1024), { sizeBytes: 65536, signature: Buffer.from("not a signature") }), (e: unknown) => {
+      await assert.rejects(b.install(upload(64 * 1024), { sizeBytes: 65536, signature: Buffer.from("not a signature"), sha256: null, allowDowngrade: false }), (e: unknown) => {
         // On a build host there is no QX_SYSTEM_A: the library says "not installed" (409) before verifying.
         assert.ok(e instanceof HttpError && (e.status === 422 || (e.status === 409 && /QX_SYSTEM_A/.test(e.message))), String(e));
         return true;
       });
       assert.deepEqual(await readdir(join(root, "data")), [], `${UPLOAD_DIR} is cleaned up`);
-      await assert.rejects(b.install(upload(1), { sizeBytes: 1, signature: null }), (e: unknown) => e instanceof HttpError && e.status === 400, "unsigned refused while allow_unsigned is off");
+      await assert.rejects(b.install(upload(1), { sizeBytes: 1, signature: null, sha256: null, allowDowngrade: false }), (e: unknown) => e instanceof HttpError && e.status === 400, "unsigned refused while allow_unsigned is off");
     } finally {
       await removeRoot(root);
     }

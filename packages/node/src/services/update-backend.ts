@@ -4,7 +4,8 @@
  * writes a slot itself. An uploaded image is streamed to `/data/.qx-update/` (the
  * data partition; the root is RAM), its detached OpenPGP signature comes in the
  * `x-qx-image-signature` header (base64) and is written beside it as `.sig`, then
- * `applyUpdate` verifies it and writes the inactive slot, reporting progress.
+ * `applyUpdate` verifies it (and the `x-qx-image-sha256` header's digest, when given)
+ * and writes the inactive slot, reporting progress.
  *
  * The library (and openpgp with it) is loaded on first use, so an idle qx-node does
  * not carry it.
@@ -37,6 +38,7 @@ async function requireDataMounted(root: string): Promise<void> {
 }
 
 type Lib = typeof import("@quantix/update");
+type UpdateContext = import("@quantix/update").UpdateContext;
 
 /** Maps qx-update's error classes to HTTP statuses. */
 function httpErrorFrom(lib: Lib, e: unknown): unknown {
@@ -47,13 +49,20 @@ function httpErrorFrom(lib: Lib, e: unknown): unknown {
   return e;
 }
 
-export function qxUpdateBackend(o: { root: string; log: (msg: string) => void }): UpdateBackend {
+export interface UpdateBackendOptions {
+  readonly root: string;
+  readonly log: (msg: string) => void;
+  /** The updater's view of the node (default: its partitions and ESP under `root`; tests: a fake node's). */
+  readonly context?: (lib: Lib) => UpdateContext;
+}
+
+export function qxUpdateBackend(o: UpdateBackendOptions): UpdateBackend {
   let lib: Lib | null = null;
   let progress: UpdateStatus["progress"] = null;
   let busy = false;
   const load = async () => {
     lib ??= await import("@quantix/update");
-    return { lib, ctx: lib.nodeUpdateContext({ root: o.root, log: o.log }) };
+    return { lib, ctx: o.context ? o.context(lib) : lib.nodeUpdateContext({ root: o.root, log: o.log }) };
   };
 
   async function status(): Promise<UpdateStatus> {
@@ -95,6 +104,8 @@ export function qxUpdateBackend(o: { root: string; log: (msg: string) => void })
         try {
           await lib.applyUpdate(ctx, {
             image: file,
+            ...(info.sha256 ? { sha256: info.sha256 } : {}),
+            allowDowngrade: info.allowDowngrade,
             onProgress: (phase, done, total) => {
               progress = { phase, bytes: done ?? 0, totalBytes: total ?? null };
             },

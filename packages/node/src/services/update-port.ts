@@ -32,10 +32,20 @@ export const UpdateStatus = z.object({
 });
 export type UpdateStatus = z.infer<typeof UpdateStatus>;
 
+export interface InstallInfo {
+  readonly sizeBytes: number | null;
+  /** The detached OpenPGP signature (the .sig file's bytes). */
+  readonly signature: Buffer | null;
+  /** The expected SHA-256 (hex), checked when given; a valid signature proves the bytes without it. */
+  readonly sha256: string | null;
+  /** Accept an image older than the running version. */
+  readonly allowDowngrade: boolean;
+}
+
 export interface UpdateBackend {
   status(): Promise<UpdateStatus>;
-  /** Streams an image (`system-VERSION.squashfs` + signature bundle) to the inactive slot, verifying it. */
-  install(image: Readable, info: { sizeBytes: number | null; signature: Buffer | null }): Promise<UpdateStatus>;
+  /** Streams an image (`system-VERSION.squashfs`) with its detached signature to the inactive slot, verifying it. */
+  install(image: Readable, info: InstallInfo): Promise<UpdateStatus>;
   /** Marks the running (trial) slot good. */
   markGood(): Promise<UpdateStatus>;
   /** Makes the other slot primary for the next boot. */

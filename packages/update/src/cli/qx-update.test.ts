@@ -49,6 +49,20 @@ describe("qx-update CLI", { timeout: 120_000 }, () => {
     assert.equal(JSON.parse(bad.stdout).error.exit, EXIT.rejected);
   });
 
+  it("verify: a signed image older than the running version → exit 3 with the way out; accepted with --allow-downgrade", async () => {
+    const old = await makeImage(dir, { version: "0.0.9" });
+    await signFile(old, key);
+    const refused = cli(node, "verify", old);
+    assert.equal(refused.code, EXIT.rejected, refused.stderr);
+    // The error is the last line (the checks before it are logged as they run).
+    assert.match(refused.stderr.trim().split("\n").at(-1) ?? "", /^qx-update: .*0\.0\.9 is older than the running 1\.0\.0: downgrades are refused.*--allow-downgrade/);
+    const ok = cli(node, "verify", old, "--allow-downgrade");
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stdout, /OK: Quantix-OS 0\.0\.9/);
+    const install = cli(node, "--image", old);
+    assert.equal(install.code, EXIT.rejected, "and --image refuses it too");
+  });
+
   it("--image, status, reinstall over a trying slot, rollback refused with exit 4", async () => {
     const r = cli(node, "--image", img, "--json");
     assert.equal(r.code, 0, r.stderr);

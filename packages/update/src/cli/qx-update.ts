@@ -3,9 +3,9 @@
  * @module cli/qx-update
  * qx-update: argument parsing over the library (see ../index.ts).
  *
- *   qx-update --image FILE|https://URL [--sig FILE] [--reboot] [--json]
+ *   qx-update --image FILE|https://URL [--sig FILE] [--allow-downgrade] [--reboot] [--json]
  *   qx-update status [--json]
- *   qx-update verify FILE [--sig FILE] [--keys DIR] [--json]
+ *   qx-update verify FILE [--sig FILE] [--keys DIR] [--allow-downgrade] [--json]
  *   qx-update mark-good | rollback [--reboot] | boot-check
  *
  * Exit codes: see ./exit-codes.ts (0 ok, 2 usage, 3 image rejected, 4 slot model
@@ -65,6 +65,7 @@ const program = new Command("qx-update")
   .description("Quantix-OS system updates: signed images into the inactive slot, health-gated trial boot, rollback")
   .option("--image <file|url>", "apply this system image (squashfs) to the inactive slot")
   .option("--sig <file>", "detached OpenPGP signature (default: IMAGE.sig)")
+  .option("--allow-downgrade", "accept an image older than the running version (refused otherwise)")
   .option("--reboot", "reboot when done")
   .option("--json", "machine-readable output")
   .option("--root <dir>", "system root (tests)", undefined)
@@ -72,7 +73,7 @@ const program = new Command("qx-update")
   .option("--disk-image <file>", "slots are in this disk image file instead of the node's partitions (tests, images)")
   .showHelpAfterError()
   .exitOverride()
-  .action(async (o: Globals & { image?: string; sig?: string; reboot?: boolean }) => {
+  .action(async (o: Globals & { image?: string; sig?: string; reboot?: boolean; allowDowngrade?: boolean }) => {
     if (!o.image) {
       program.outputHelp();
       process.exitCode = EXIT.usage;
@@ -88,7 +89,7 @@ const program = new Command("qx-update")
         workDir = mkdtempSync(join(tmpdir(), "qx-update-"));
         image = (await downloadImage(image, workDir, (d, t) => progress("verify", d, t))).image;
       }
-      const r = await applyUpdate(ctx, { image, ...(o.sig ? { sigPath: o.sig } : {}), onProgress: progress });
+      const r = await applyUpdate(ctx, { image, ...(o.sig ? { sigPath: o.sig } : {}), allowDowngrade: Boolean(o.allowDowngrade), onProgress: progress });
       print(
         Boolean(o.json),
         r,
@@ -117,7 +118,7 @@ program
   .option("--keys <dir>", "trusted public keys (*.asc) (default: /etc/quantix/keys of this system)")
   .option("--json", "machine-readable output")
   .action(async (file: string, _o, cmd: Command) => {
-    const g = cmd.optsWithGlobals<Globals & { keys?: string; sig?: string }>();
+    const g = cmd.optsWithGlobals<Globals & { keys?: string; sig?: string; allowDowngrade?: boolean }>();
     const ctx = await context(g, Boolean(g.json));
     const [running, settings] = await Promise.all([ctx.running(), ctx.settings()]);
     const v = await verifyImage(file, {
@@ -126,6 +127,7 @@ program
       running,
       slotBytes: partition("system-a").sizeBytes ?? 0,
       ...(g.sig ? { sigPath: g.sig } : {}),
+      allowDowngrade: Boolean(g.allowDowngrade) || settings.allow_downgrade,
       log: ctx.log,
     });
     print(
