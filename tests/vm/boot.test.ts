@@ -37,10 +37,17 @@ describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
     // Without a credential the API says the state and nothing more (no versions, slot or devices).
     assert.deepEqual(Object.keys(health).sort(), ["checkedAt", "failing", "status"]);
     await vm.agent.waitReady(60_000);
+    // At most three Node.js processes started during the boot (qx-boot, qx-node, the
+    // DCUI serving tty1 and ttyS0): each start costs seconds under emulation. Every tool
+    // records its start in /run/quantix/node-starts (scripts/bundle.mjs); read it before
+    // this test starts any tool itself.
+    const starts = (await vm.agent.check("cat /run/quantix/node-starts")).trim().split("\n");
+    process.stdout.write(`# Node.js processes started during the boot:\n${starts.map((l) => `#   ${l}`).join("\n")}\n`);
+    assert.ok(starts.length <= 3, `${starts.length} Node.js processes started during the boot (at most 3):\n${starts.join("\n")}`);
     // The details, over qx-node's socket (root in the guest).
     const full = JSON.parse(await vm.agent.check("/usr/local/bin/qx-node health --json")) as { slot: string; components: Record<string, { ok: boolean }> };
     assert.equal(full.slot, "A");
-    for (const c of ["libvirtd", "ovs", "data", "config", "slot", "version"]) assert.equal(full.components[c]?.ok, true, `${c} healthy`);
+    for (const c of ["libvirtd", "ovs", "data", "config", "slot", "version", "boot"]) assert.equal(full.components[c]?.ok, true, `${c} healthy`);
     // The certificate the API serves is the one generated into /quantix/certificates.
     // The API serves the certificate kept in /quantix/certificates.
     const fp = (await vm.agent.check("/usr/local/bin/qx-node fingerprint")).trim();

@@ -55,11 +55,11 @@ export function shellRunner(argv: readonly string[], fd: number, input: ReadStre
     });
 }
 
-/** Starts the DCUI; resolves never (the process ends on a signal). */
-export function runDcui(o: DcuiOptions): App {
-  const fd = o.tty ? openSync(o.tty, constants.O_RDWR | constants.O_NOCTTY) : 0;
-  const input = o.tty ? new ReadStream(fd) : (process.stdin as ReadStream);
-  const output = o.tty ? new WriteStream(fd) : (process.stdout as WriteStream);
+/** One DCUI on one terminal (stdin/stdout when `tty` is absent). */
+function startOne(o: DcuiOptions, tty: string | undefined): { app: App; release: () => void } {
+  const fd = tty ? openSync(tty, constants.O_RDWR | constants.O_NOCTTY) : 0;
+  const input = tty ? new ReadStream(fd) : (process.stdin as ReadStream);
+  const output = tty ? new WriteStream(fd) : (process.stdout as WriteStream);
   const term = terminal(output);
   const app = new App({
     api: nodeApi(o.socket),
@@ -67,7 +67,7 @@ export function runDcui(o: DcuiOptions): App {
     interval: o.interval,
     shellMinutes: o.shellMinutes,
     runShell: shellRunner(o.shell, fd, input),
-    log: (m) => process.stderr.write(`${m}\n`),
+    log: (m) => process.stderr.write(`${tty ? `${tty}: ` : ""}${m}\n`),
     screens: allScreens,
   });
   input.setRawMode(true);
@@ -75,16 +75,32 @@ export function runDcui(o: DcuiOptions): App {
   input.on("data", (chunk: string) => app.input(chunk));
   // Keeps the process alive: the refresh timer is unref'd so tests can end an App.
   input.resume();
+  app.log(`qx-console DCUI started on ${tty ?? "stdin/stdout"}`);
+  app.start();
+  return {
+    app,
+    release: () => {
+      app.stop();
+      term.release();
+      input.setRawMode(false);
+    },
+  };
+}
+
+/**
+ * Starts a DCUI on each of `ttys` in this one process (tty1 and the serial console
+ * share it: one Node.js start and one heap instead of two), or on stdin/stdout when
+ * the list is empty. Resolves never (the process ends on a signal).
+ */
+export function runDcui(o: DcuiOptions & { readonly ttys?: readonly string[] }): App[] {
+  const ttys = o.ttys && o.ttys.length > 0 ? o.ttys : o.tty ? [o.tty] : [undefined];
+  const running = ttys.map((t) => startOne(o, t));
   const quit = (): void => {
-    app.stop();
-    term.release();
-    input.setRawMode(false);
+    for (const r of running) r.release();
     process.exit(0);
   };
   process.on("SIGTERM", quit);
   process.on("SIGINT", quit);
   process.on("SIGHUP", quit);
-  app.log(`qx-console DCUI started on ${o.tty ?? "stdin/stdout"}`);
-  app.start();
-  return app;
+  return running.map((r) => r.app);
 }

@@ -10,6 +10,7 @@
  *   qx-node revoke-tokens [--root DIR]          revoke every API token
  *   qx-node reconcile-networks [--root DIR]     make Open vSwitch match network.yaml's bridges (OpenRC quantix-vswitch)
  */
+import { writeFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import { configPaths, loadDefaults } from "@quantix/core";
@@ -38,6 +39,9 @@ function listenAddress(v: string): string {
   if (isIP(a) === 0) throw new InvalidArgumentError("expected an IPv4 or IPv6 address of this node (0.0.0.0: every IPv4 address, ::: every address)");
   return a;
 }
+
+/** Touched every 15 s by a running daemon (see serve). */
+const ALIVE_FILE = "run/quantix/qx-node.alive";
 
 function socketFor(root: string, given?: string): string {
   return given ?? join(root, DEFAULT_SOCKET);
@@ -68,6 +72,13 @@ program
     const ctx = nodeContext({ root: opts.root });
     const port = opts.port ?? (await loadDefaults(opts.root)).api.port;
     const srv = await startServer({ ctx, host: opts.listen, port, socketPath: socketFor(opts.root, opts.socket), logger });
+    // The liveness file supervise-daemon's healthcheck looks at (overlay/etc/init.d/quantix-node):
+    // touched from the event loop, so a daemon that hangs stops touching it. No Node.js
+    // start per check, as `qx-node health` would be (seconds of CPU each under emulation).
+    const alive = join(opts.root, ALIVE_FILE);
+    const beat = () => void writeFile(alive, `${Date.now()}\n`).catch(() => undefined);
+    beat();
+    setInterval(beat, 15_000).unref();
     let closing = false;
     const stop = (signal: NodeJS.Signals) => {
       if (closing) return;

@@ -99,7 +99,7 @@ describe("qx-node server", () => {
     const full = await getPinned(srv.port, "/api/v1/health", srv.certificate.certPem, srv.certificate.fingerprint, token);
     const doc = full.body as HealthDocument;
     assert.equal(doc.status, "healthy");
-    assert.deepEqual(Object.keys(doc.components), ["libvirtd", "ovs", "data", "config", "slot", "version"]);
+    assert.deepEqual(Object.keys(doc.components), ["libvirtd", "ovs", "data", "config", "slot", "version", "boot"]);
     assert.match(srv.certificate.subjectAltName, /DNS:quantix-01, DNS:localhost, IP Address:127\.0\.0\.1, IP Address:192\.0\.2\.10/);
   });
 

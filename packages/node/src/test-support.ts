@@ -32,6 +32,7 @@ export async function makeRoot(files: Record<string, string> = {}): Promise<stri
     "proc/cmdline": "BOOT_IMAGE=/boot/vmlinuz console=tty1 qx.slot=B quiet\n",
     "etc/quantix/release": "QX_VERSION=1.2.3\nQX_ARCH=x86_64\n",
     "run/quantix/initramfs.status": "# written by the Quantix-OS initramfs\nQX_SLOT='B'\nQX_TRYING='0'\nQX_CONFIG='mounted'\n",
+    "run/quantix/boot.json": `${JSON.stringify({ ok: true, at: "2026-12-04T00:00:00.000Z", phases: [{ name: "firstboot", status: "done", message: "ready", startMs: 0, ms: 10 }] })}\n`,
     ...files,
   };
   await mkdir(join(root, "data"), { recursive: true });

@@ -1,6 +1,7 @@
 /**
  * @module boot-check
- * Runs at every boot (OpenRC service `quantix-update`, after quantix-node):
+ * Runs on a trial boot (OpenRC service `quantix-update`, after quantix-node; on any
+ * other boot qx-boot runs steps 1 and 2 through {@link reconcileBootEnv}):
  * 1. repairs a stale or torn copy of the GRUB environment;
  * 2. records in the history a rollback GRUB did on its own (tries exhausted:
  *    `boot-incomplete`), so `status` can say why;
@@ -62,6 +63,17 @@ export interface BootCheckResult {
   readonly seconds: number;
   readonly failing: readonly string[];
   readonly repaired: readonly string[];
+}
+
+/**
+ * Steps 1 and 2 alone (every boot; qx-boot runs them on a boot that is not a trial,
+ * where no gate process starts): repairs the env, records rollbacks GRUB made.
+ * Null when not booted from a slot.
+ */
+export async function reconcileBootEnv(ctx: UpdateContext): Promise<{ slot: SlotName; trying: boolean; repaired: readonly string[] } | null> {
+  const running = await ctx.running();
+  if (!running.slot) return null;
+  return { slot: running.slot, trying: running.trying, repaired: await reconcile(ctx, running.slot) };
 }
 
 /** Repairs the env and records rollbacks GRUB made; returns the problems repaired. */

@@ -324,6 +324,22 @@ export class Vm {
     await this.qmp?.execute("system_powerdown");
   }
 
+  /**
+   * A clean power-off (ACPI button; the guest shuts down and QEMU exits), then QEMU
+   * started again on the same disk: a cold second boot.
+   */
+  async restart(timeoutMs = 300_000): Promise<void> {
+    this.agent.close();
+    this.stopping = true;
+    await this.qmp?.execute("system_powerdown");
+    const t = setTimeout(() => this.proc?.kill("SIGKILL"), timeoutMs);
+    await this.exited;
+    clearTimeout(t);
+    this.qmp?.close();
+    this.stopping = false;
+    await this.launch();
+  }
+
   /** Kills QEMU (power cut) and starts it again on the same disk. */
   async powerCycle(): Promise<void> {
     this.agent.close();

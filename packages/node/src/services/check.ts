@@ -12,6 +12,11 @@ export interface CheckResult {
   readonly detail: string;
   /** Structured facts the check found (slot, version, sources of config...). */
   readonly data?: Readonly<Record<string, string | number | boolean | null>>;
+  /**
+   * The component did not answer within the deadline (as opposed to refusing or
+   * answering wrong). The health service forgives one such round after a good one.
+   */
+  readonly timedOut?: boolean;
 }
 
 /** A health check. `timeoutMs` is the budget for any subprocess it runs. */

@@ -20,7 +20,7 @@ describe("health checks", () => {
     const doc = await checkHealth(testContext(await root()));
     assert.equal(doc.status, "healthy", JSON.stringify(doc, null, 2));
     assert.deepEqual(doc.failing, []);
-    assert.deepEqual(Object.keys(doc.components), ["libvirtd", "ovs", "data", "config", "slot", "version"]);
+    assert.deepEqual(Object.keys(doc.components), ["libvirtd", "ovs", "data", "config", "slot", "version", "boot"]);
     assert.equal(doc.version, "1.2.3");
     assert.equal(doc.slot, "B");
     assert.match(doc.components["libvirtd"]?.detail ?? "", /libvirtd 11\.3\.0, QEMU 10\.0\.2/);
@@ -139,6 +139,55 @@ describe("health checks", () => {
     t += 600;
     assert.equal((await svc.get()).status, "healthy", "recovery is seen after 5 s");
     assert.equal(rounds, 3);
+  });
+
+  it("one timeout after a good round is forgiven once (re-checked in 5 s); two in a row, a refusal, or no good round before fail", async () => {
+    const r = await root();
+    let t = 1_000_000;
+    let answer: "ok" | "slow" | "refused" = "slow";
+    let rounds = 0;
+    const checks = {
+      libvirtd: async () => {
+        rounds++;
+        if (answer === "ok") return { ok: true, detail: "libvirtd 11.3.0" };
+        if (answer === "slow") return { ok: false, detail: "libvirtd did not answer within 2750 ms", timedOut: true };
+        return { ok: false, detail: "failed to connect to the hypervisor" };
+      },
+    };
+    const svc = createHealthService({ ...testContext(r), now: () => t }, { checks });
+    assert.equal((await svc.get()).status, "degraded", "a timeout before any good round is a failure");
+    answer = "ok";
+    t += 5_000;
+    assert.equal((await svc.get()).status, "healthy");
+    answer = "slow";
+    t += 15_000;
+    const slow = await svc.get();
+    assert.equal(slow.status, "healthy", "one slow round after a good one");
+    assert.equal(slow.components["libvirtd"]?.slow, true);
+    assert.match(slow.components["libvirtd"]?.detail ?? "", /libvirtd 11\.3\.0 \(the last check was slow: libvirtd did not answer within 2750 ms/);
+    t += 5_000;
+    const twice = await svc.get();
+    assert.equal(rounds, 4, "a forgiven round is re-checked after 5 s, not 15");
+    assert.equal(twice.status, "degraded", "the second timeout in a row fails");
+    assert.deepEqual(twice.failing, ["libvirtd"]);
+    answer = "ok";
+    t += 5_000;
+    assert.equal((await svc.get()).status, "healthy");
+    answer = "refused";
+    t += 15_000;
+    assert.equal((await svc.get()).status, "degraded", "a refusal fails at once");
+    // The deadline of the health service itself counts as a timeout too.
+    const hanging = createHealthService({ ...testContext(r), now: () => t }, {
+      timeoutMs: 600,
+      checks: { a: async () => (answer === "ok" ? { ok: true, detail: "fine" } : new Promise<never>(() => {})) },
+    });
+    answer = "ok";
+    assert.equal((await hanging.get()).status, "healthy");
+    answer = "slow";
+    t += 15_000;
+    assert.equal((await hanging.get()).status, "healthy");
+    t += 5_000;
+    assert.equal((await hanging.get()).status, "degraded");
   });
 
   it("a node failing the same way for under a minute (a boot) is re-checked every 5 s", async () => {

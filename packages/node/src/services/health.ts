@@ -15,6 +15,14 @@
  * changes. Within that minute it stays 5 s: a booting node whose libvirtd is still
  * probing QEMU is seen healthy within 5 s of it answering, not 15.
  *
+ * One slow round is not an outage. A component that answered in the previous round
+ * and only timed out in this one (a TCG guest with its CPU taken by a migration or an
+ * image write can keep `virsh` from starting within 3 s) stays ok for that round, its
+ * detail saying the check was slow, and is re-checked 5 s later; a second timeout in
+ * a row, or any refusal or wrong answer, fails it at once. This is the failure
+ * threshold of a Kubernetes probe (2 here), and it never turns a component that has
+ * not yet answered into a healthy one.
+ *
  * @example
  * ```ts
  * const health = createHealthService(nodeContext());
@@ -22,13 +30,14 @@
  * ```
  */
 import type { NodeContext } from "../context.ts";
+import { checkBoot } from "./boot-check.ts";
 import { type Check, type CheckResult, oneLine } from "./check.ts";
 import { checkConfig } from "./config.ts";
 import { checkData } from "./data.ts";
 import { checkLibvirt } from "./libvirt.ts";
 import { checkOvs } from "./ovs.ts";
 import { checkSlot } from "./slot.ts";
-import { withTimeout } from "./timeout.ts";
+import { TimeoutError, withTimeout } from "./timeout.ts";
 import { checkVersion } from "./version.ts";
 
 /** The components, in the order they are reported. Add a check here and it is served. */
@@ -39,6 +48,7 @@ export const CHECKS = {
   config: checkConfig,
   slot: checkSlot,
   version: checkVersion,
+  boot: checkBoot,
 } as const satisfies Record<string, Check>;
 
 export type ComponentName = keyof typeof CHECKS;
@@ -46,6 +56,8 @@ export type ComponentName = keyof typeof CHECKS;
 export interface ComponentHealth extends CheckResult {
   /** How long the check took. */
   readonly ms: number;
+  /** This round timed out; the component is reported on its previous good reading. */
+  readonly slow?: boolean;
 }
 
 /** `GET /api/v1/health`. */
@@ -88,9 +100,31 @@ async function runOne(ctx: NodeContext, check: Check, timeoutMs: number, name: s
     // The check's own subprocess deadline is a little shorter, so it reports first.
     r = await withTimeout(check(ctx, Math.max(500, timeoutMs - 250)), timeoutMs, `${name} check`);
   } catch (e) {
-    r = { ok: false, detail: oneLine(e) };
+    r = { ok: false, detail: oneLine(e), ...(e instanceof TimeoutError ? { timedOut: true } : {}) };
   }
   return { ...r, ms: Math.max(0, ctx.now() - start) };
+}
+
+/**
+ * `doc` with each component that timed out right after a good round (and was not
+ * already forgiven in that round) reported ok on its last good reading; the names
+ * forgiven. See the module comment.
+ */
+export function forgiveOneTimeout(doc: HealthDocument, previous: HealthDocument | undefined): { doc: HealthDocument; forgiven: string[] } {
+  const forgiven = doc.failing.filter((n) => {
+    const now = doc.components[n];
+    const before = previous?.components[n];
+    return now?.timedOut === true && before?.ok === true && before.slow !== true;
+  });
+  if (forgiven.length === 0) return { doc, forgiven };
+  const components: Record<string, ComponentHealth> = { ...doc.components };
+  for (const n of forgiven) {
+    const before = previous?.components[n] as ComponentHealth;
+    const now = doc.components[n] as ComponentHealth;
+    components[n] = { ...before, ms: now.ms, slow: true, detail: `${before.detail} (the last check was slow: ${now.detail}; it fails if the next one is too)` };
+  }
+  const failing = doc.failing.filter((n) => !forgiven.includes(n));
+  return { doc: { ...doc, components, failing, status: failing.length === 0 ? "healthy" : "degraded" }, forgiven };
 }
 
 /** Runs every check once, in parallel, and assembles the document. */
@@ -133,12 +167,13 @@ export function createHealthService(ctx: NodeContext, options: HealthOptions = {
       if (running) return running;
       const previous = cached;
       running = checkHealth(ctx, options)
-        .then((doc) => {
+        .then((checked) => {
+          const { doc, forgiven } = forgiveOneTimeout(checked, previous?.doc);
           const now = ctx.now();
           const same = doc.status === "degraded" && previous?.doc.status === "degraded" && previous.doc.failing.join() === doc.failing.join();
           const since = same && previous ? previous.since : now;
           const streak = same && previous && now - since >= settleMs ? previous.streak + 1 : 0;
-          const ttl = doc.status === "healthy" ? ttlMs : Math.min(ttlMs, degradedTtlMs * (streak + 1));
+          const ttl = doc.status === "healthy" && forgiven.length === 0 ? ttlMs : Math.min(ttlMs, degradedTtlMs * (streak + 1));
           cached = { at: now, doc, ttl, since, streak };
           return doc;
         })

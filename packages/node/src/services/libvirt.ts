@@ -20,7 +20,7 @@ export const checkLibvirt: Check = async (ctx, timeoutMs) => {
       data: { daemon: daemon ?? null, hypervisor: hv ?? null },
     };
   } catch (e) {
-    if (e instanceof ExecError && e.signal) return { ok: false, detail: `libvirtd did not answer within ${timeoutMs} ms` };
+    if (e instanceof ExecError && e.signal) return { ok: false, detail: `libvirtd did not answer within ${timeoutMs} ms`, timedOut: true };
     return { ok: false, detail: oneLine(e) };
   }
 };

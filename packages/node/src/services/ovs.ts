@@ -19,7 +19,7 @@ export const checkOvs: Check = async (ctx, timeoutMs) => {
       data: { version, bridges },
     };
   } catch (e) {
-    if (e instanceof ExecError && e.signal) return { ok: false, detail: `ovs-vsctl did not answer within ${timeoutMs} ms` };
+    if (e instanceof ExecError && e.signal) return { ok: false, detail: `ovs-vsctl did not answer within ${timeoutMs} ms`, timedOut: true };
     return { ok: false, detail: oneLine(e) };
   }
 };
