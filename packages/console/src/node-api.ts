@@ -11,8 +11,8 @@
  * const stop = api.follow("/api/v1/logs/qx-node/follow", (lines) => show(lines));
  * ```
  */
-import { request } from "node:http";
 import { NodeUnreachableError } from "@quantix/node/client";
+import { httpRequest as request } from "@quantix/core/node-http"; // not node:http: see that module
 
 export type Method = "GET" | "POST" | "PUT" | "DELETE";
 

@@ -8,8 +8,8 @@
  * const { status, body } = await getLocal("/run/quantix/qx-node.sock", "/api/v1/health");
  * ```
  */
-import { request } from "node:http";
 import { QxError } from "@quantix/core/errors"; // not the index: keeps qx-console's bundle small
+import { httpRequest as request } from "@quantix/core/node-http"; // not node:http: see that module
 
 /** Where qx-node listens for local tools (root only, mode 0600). */
 export const DEFAULT_SOCKET = "/run/quantix/qx-node.sock";

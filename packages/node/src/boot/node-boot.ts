@@ -28,6 +28,7 @@ import { join } from "node:path";
 import { networkConfigFile } from "@quantix/core";
 import { runFirstboot } from "@quantix/installer/firstboot/firstboot";
 import { defaultDataEnv, mountData } from "../services/data-mount.ts";
+import { defaultNetReadyEnv, waitForNetPorts } from "../services/net-ready.ts";
 import { applyNetwork, defaultNetworkEnv } from "../services/network-apply.ts";
 import { ovsBridges } from "../virt/ovs-bridges.ts";
 import { reconcileBridges } from "../virt/vm-networks.ts";
@@ -38,7 +39,7 @@ export { BOOT_REPORT } from "./boot-sequence.ts";
 export interface NodeBootOptions {
   readonly root: string;
   readonly log: (line: string) => void;
-  /** Open vSwitch's database socket, waited for before bridges are made. */
+  /** Open vSwitch's database socket; it and ovs-vswitchd.pid beside it are waited for before bridges are made. */
   readonly ovsSocket?: string;
   /** How long to wait for Open vSwitch (ms). */
   readonly ovsWaitMs?: number;
@@ -62,6 +63,9 @@ export function nodeBootPhases(o: NodeBootOptions): BootPhase[] {
       name: "network",
       after: ["firstboot"],
       async run() {
+        // The ports' final names first (udev renames them; no `udevadm settle`).
+        const ready = await waitForNetPorts(defaultNetReadyEnv({ log: sub("network") }));
+        if (!ready.skipped) o.log(`network: ports named by udev after ${(ready.waitedMs / 1000).toFixed(1)} s${ready.pending.length ? ` (still missing: ${ready.pending.join("; ")})` : ""}`);
         const s = await applyNetwork(defaultNetworkEnv({ root: o.root }));
         const vlan = s.vlan !== null ? ` VLAN ${s.vlan}` : "";
         return `${s.interface ?? "?"}${vlan}: ${s.mode ?? "?"} ${s.address ?? "no address yet"}${s.gateway ? ` via ${s.gateway}` : ""}`;
@@ -83,10 +87,13 @@ export function nodeBootPhases(o: NodeBootOptions): BootPhase[] {
           .loadWithFallback()
           .then((r) => r.value?.bridges ?? []);
         if (declared.length === 0) return { skipped: "no Open vSwitch bridge declared in network.yaml" };
+        // openvswitch-switch starts beside qx-boot, not before it: its database is
+        // initialised once ovs-vswitchd has written its pid file.
         const socket = o.ovsSocket ?? join(o.root, "run/openvswitch/db.sock");
-        const deadline = Date.now() + (o.ovsWaitMs ?? 30_000);
-        while (!existsSync(socket)) {
-          if (Date.now() > deadline) throw new Error(`Open vSwitch is not running (no ${socket}): bridges ${declared.map((b) => b.name).join(", ")} not made`);
+        const vswitchd = join(socket, "../ovs-vswitchd.pid");
+        const deadline = Date.now() + (o.ovsWaitMs ?? 60_000);
+        while (!existsSync(socket) || !existsSync(vswitchd)) {
+          if (Date.now() > deadline) throw new Error(`Open vSwitch is not running (no ${existsSync(socket) ? vswitchd : socket}): bridges ${declared.map((b) => b.name).join(", ")} not made; see /var/log/openvswitch and rc-service openvswitch-switch status`);
           await sleep(250);
         }
         const ops = await reconcileBridges(o.root, ovsBridges(process.env["QX_OVS_DB"] ? { db: process.env["QX_OVS_DB"] } : {}));
