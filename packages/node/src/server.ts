@@ -29,6 +29,7 @@ import { consoleRoutes } from "./api/console.ts";
 import { healthRoutes } from "./api/health.ts";
 import { HttpError, RateLimitError, ValidationError } from "./api/http-errors.ts";
 import { logsRoutes } from "./api/logs.ts";
+import { metricsRoutes } from "./api/metrics.ts";
 import { networkRoutes } from "./api/network.ts";
 import { nodeRoutes } from "./api/node.ts";
 import { openApiRoutes } from "./api/openapi.ts";
@@ -49,6 +50,7 @@ import { loadConfigInForce } from "./services/config.ts";
 import { createHealthService, type HealthOptions } from "./services/health.ts";
 import { ensureAdminPassword } from "./services/initial-password.ts";
 import { nodeLogs } from "./services/logs.ts";
+import { createMetrics, dataMounted, type Metrics } from "./services/metrics.ts";
 import { NodeInfoCache, readNodeInfo } from "./services/node-info.ts";
 import { type NetworkApplier, NetworkTrial, qxNetconf } from "./services/network-try.ts";
 import { type PowerControl, power } from "./services/power.ts";
@@ -88,7 +90,12 @@ export interface ServeOptions {
   readonly logPollMs?: number;
   /** VMs, storage pool and OVS bridges, or a factory given the root (default: libvirt via virsh, /data/volumes, ovs-vsctl). */
   readonly virt?: VirtServices | ((root: string) => VirtServices);
+  /** The metrics history (default: sampled from ROOT/proc every 10 s, the day's history kept in ROOT/data/.cache). */
+  readonly metrics?: Metrics;
 }
+
+/** The day's metrics history, kept on /data across restarts (services/metrics). */
+export const METRICS_FILE = "data/.cache/qx-metrics.json";
 
 /** Largest JSON request body, in bytes (the update image is streamed and exempt). */
 export const BODY_LIMIT = 64 * 1024;
@@ -246,6 +253,16 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   const control = o.power ?? power(ctx, { log: (m) => logger.error(m) });
   const update = o.update ?? qxUpdateBackend({ root: ctx.root, log: (m) => logger.info(m) });
   const virt = typeof o.virt === "function" ? o.virt(ctx.root) : (o.virt ?? defaultVirt(ctx.root));
+  const metrics =
+    o.metrics ??
+    createMetrics({
+      root: ctx.root,
+      now: ctx.now,
+      persistFile: join(ctx.root, METRICS_FILE),
+      persistIf: () => dataMounted(ctx.root),
+      vmStats: () => virt.vms.stats(),
+      log: (m) => logger.warn(m),
+    });
   let version = "unknown";
   await readVersion(ctx.root).then((v) => {
     version = v ?? version;
@@ -269,6 +286,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     networkRoutes(api, { root: ctx.root, trial, applier, local: isLocal });
     servicesRoutes(api, services);
     logsRoutes(api, logs);
+    metricsRoutes(api, metrics, virt);
     updateRoutes(api, update);
     powerRoutes(api, ctx, control);
     vmRoutes(api, virt);
@@ -293,6 +311,8 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     throw e;
   }
   logger.info({ port: server.port, socket: o.socketPath }, "qx-node listening");
+  // Sampling starts once the node serves: the history is not on the start-up path.
+  await metrics.start();
 
   return {
     port: server.port,
@@ -302,7 +322,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     trial,
     async close() {
       trial.close();
-      await Promise.allSettled([tls.close(), local.close()]);
+      await Promise.allSettled([tls.close(), local.close(), metrics.stop()]);
       await fs.rm(o.socketPath, { force: true });
     },
   };

@@ -44,4 +44,21 @@ export interface Hypervisor {
   setAutostart(name: string, on: boolean): Promise<void>;
   /** `kvm` when hardware virtualization works, else `qemu` (TCG). */
   domainType(): Promise<"kvm" | "qemu">;
+  /** Counters of every running domain (`virsh domstats`), for the metrics history. */
+  stats(): Promise<DomainStats[]>;
+}
+
+/** A running domain's counters (cumulative since it started, except memory). */
+export interface DomainStats {
+  readonly name: string;
+  /** CPU time used by all its vCPUs and QEMU, nanoseconds (`cpu.time`). */
+  readonly cpuTimeNs: number;
+  /** Memory the guest has (`balloon.current`), bytes. */
+  readonly memoryBytes: number;
+  /** Memory QEMU holds on the host (`balloon.rss`), bytes; null when libvirt does not say. */
+  readonly memoryRssBytes: number | null;
+  readonly diskReadBytes: number;
+  readonly diskWriteBytes: number;
+  readonly netRxBytes: number;
+  readonly netTxBytes: number;
 }

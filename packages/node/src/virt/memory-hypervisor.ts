@@ -21,6 +21,7 @@ interface Domain {
 /** An in-memory hypervisor; `type` is what domainType() answers. */
 export function memoryHypervisor(type: "kvm" | "qemu" = "qemu"): Hypervisor & { readonly domains: Map<string, Domain> } {
   const domains = new Map<string, Domain>();
+  let calls = 0;
   const need = (name: string): Domain => {
     const d = domains.get(name);
     if (!d) throw new VirtNotFoundError("vm", name);
@@ -83,6 +84,13 @@ export function memoryHypervisor(type: "kvm" | "qemu" = "qemu"): Hypervisor & { 
     },
     async domainType() {
       return type;
+    },
+    async stats() {
+      // Counters that grow with each call, like a VM that is doing something.
+      calls++;
+      return [...domains]
+        .filter(([, d]) => d.state === "running" || d.state === "paused")
+        .map(([name]) => ({ name, cpuTimeNs: calls * 5e9, memoryBytes: 512 << 20, memoryRssBytes: 300 << 20, diskReadBytes: calls * 1e6, diskWriteBytes: calls * 2e6, netRxBytes: calls * 3e5, netTxBytes: calls * 1e5 }));
     },
   };
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DomainCache } from "./domain-cache.ts";
-import { parseDomstats } from "./virsh-driver.ts";
+import { parseDomainStats, parseDomstats } from "./virsh-driver.ts";
 import { eventDomains } from "./virsh-events.ts";
 
 describe("virsh output", () => {
@@ -13,6 +13,36 @@ describe("virsh output", () => {
       { name: "odd", state: "unknown" },
     ]);
     assert.deepEqual(parseDomstats(""), []);
+  });
+
+  it("domstats counters: CPU time, balloon in KiB, disks and NICs summed", () => {
+    const out = [
+      "Domain: 'web-1'",
+      "  cpu.time=12500000000",
+      "  cpu.user=9000000000",
+      "  balloon.current=1048576",
+      "  balloon.maximum=1048576",
+      "  balloon.rss=524288",
+      "  block.count=2",
+      "  block.0.name=vda",
+      "  block.0.rd.bytes=1000",
+      "  block.0.wr.bytes=2000",
+      "  block.1.name=sda",
+      "  block.1.rd.bytes=500",
+      "  block.1.wr.reqs=3",
+      "  net.count=1",
+      "  net.0.name=vnet0",
+      "  net.0.rx.bytes=700",
+      "  net.0.tx.bytes=300",
+      "",
+      "Domain: 'idle'",
+      "  cpu.time=1",
+      "",
+    ].join("\n");
+    assert.deepEqual(parseDomainStats(out), [
+      { name: "web-1", cpuTimeNs: 12.5e9, memoryBytes: 1 << 30, memoryRssBytes: 512 << 20, diskReadBytes: 1500, diskWriteBytes: 2000, netRxBytes: 700, netTxBytes: 300 },
+      { name: "idle", cpuTimeNs: 1, memoryBytes: 0, memoryRssBytes: null, diskReadBytes: 0, diskWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 },
+    ]);
   });
 
   it("event lines name the domain; a name containing ': is reported under every possible split", () => {

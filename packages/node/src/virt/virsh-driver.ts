@@ -28,7 +28,7 @@ import { join } from "node:path";
 import { ExecError, run as coreRun } from "@quantix/core";
 import type { Runner } from "../context.ts";
 import { VirtCommandError, VirtExistsError, VirtNotFoundError, VirtStateError, VirtUnavailableError } from "./errors.ts";
-import type { DomainRecord, Hypervisor } from "./hypervisor.ts";
+import type { DomainRecord, DomainStats, Hypervisor } from "./hypervisor.ts";
 import type { VmState } from "./spec.ts";
 import { DomainCache } from "./domain-cache.ts";
 import { VirshEvents } from "./virsh-events.ts";
@@ -131,6 +131,35 @@ export function parseDomstats(stdout: string): { name: string; state: VmState }[
   }
   return out;
 }
+
+/** Parses `virsh domstats --cpu-total --balloon --block --interface`: per domain, the counters summed over its disks and NICs. */
+export function parseDomainStats(stdout: string): DomainStats[] {
+  type Mutable = { -readonly [K in keyof DomainStats]: DomainStats[K] };
+  const out: Mutable[] = [];
+  let cur: Mutable | undefined;
+  for (const line of stdout.split("\n")) {
+    const d = /^Domain: '(.*)'\s*$/.exec(line);
+    if (d) {
+      cur = { name: d[1] ?? "", cpuTimeNs: 0, memoryBytes: 0, memoryRssBytes: null, diskReadBytes: 0, diskWriteBytes: 0, netRxBytes: 0, netTxBytes: 0 };
+      out.push(cur);
+      continue;
+    }
+    const kv = /^\s*([\w.]+)=(\d+)\s*$/.exec(line);
+    if (!kv || !cur) continue;
+    const key = kv[1] ?? "";
+    const v = Number(kv[2]);
+    if (key === "cpu.time") cur.cpuTimeNs = v;
+    else if (key === "balloon.current") cur.memoryBytes = v * 1024;
+    else if (key === "balloon.rss") cur.memoryRssBytes = v * 1024;
+    else if (/^block\.\d+\.rd\.bytes$/.test(key)) cur.diskReadBytes += v;
+    else if (/^block\.\d+\.wr\.bytes$/.test(key)) cur.diskWriteBytes += v;
+    else if (/^net\.\d+\.rx\.bytes$/.test(key)) cur.netRxBytes += v;
+    else if (/^net\.\d+\.tx\.bytes$/.test(key)) cur.netTxBytes += v;
+  }
+  return out;
+}
+
+const DOMSTATS = "domstats --cpu-total --balloon --block --interface --list-active --nowait";
 
 /** Splits concatenated `dumpxml` output into documents. */
 export function splitDomains(stdout: string): string[] {
@@ -351,6 +380,15 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
     },
     async setAutostart(name, on) {
       await virsh(["autostart", "--domain", name, ...(on ? [] : ["--disable"])], name);
+    },
+    async stats() {
+      // Every 10 s from the metrics history: through the long-lived shell, one round
+      // trip and no fork; one-shot virsh (which reports libvirt's errors) when it fails.
+      try {
+        const out = await session.run([DOMSTATS, "echo QX-END"]);
+        if (out.includes("QX-END")) return parseDomainStats(out);
+      } catch {}
+      return parseDomainStats(await virsh(DOMSTATS.split(" ")));
     },
     domainType() {
       if (o.accel && o.accel !== "auto") return Promise.resolve(o.accel);

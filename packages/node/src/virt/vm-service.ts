@@ -18,7 +18,7 @@ import { totalmem } from "node:os";
 import { join } from "node:path";
 import { consoleSockets, domainFiles, domainXml, parseDomain, type ResolvedDisk, type ResolvedNic } from "./domain-xml.ts";
 import { VirtExistsError, VirtNotFoundError, VirtRequestError, VirtStateError } from "./errors.ts";
-import type { DomainRecord, Hypervisor } from "./hypervisor.ts";
+import type { DomainRecord, DomainStats, Hypervisor } from "./hypervisor.ts";
 import type { OvsBridges } from "./ovs-bridges.ts";
 import type { VmInfo, VmSpec } from "./spec.ts";
 import type { StoragePool } from "./storage-pool.ts";
@@ -53,6 +53,8 @@ export interface VmService {
   remove(name: string, o: { force: boolean; deleteDisks: boolean }): Promise<DeleteResult>;
   /** The unix socket of a running VM's serial console or VNC display. */
   consoleSocket(name: string, kind: "serial" | "vnc"): Promise<string>;
+  /** Counters of the running VMs (for the metrics history). */
+  stats(): Promise<DomainStats[]>;
   /** Names of the VMs whose disks, CD-ROM or kernel use each pool volume. */
   volumeUsers(): Promise<Map<string, string[]>>;
   /** Names of the VMs with a NIC on each network. */
@@ -234,6 +236,7 @@ export function vmService(o: VmServiceOptions): VmService {
     async get(name) {
       return info(await need(name));
     },
+    stats: () => hv.stats(),
     create,
     async action(name, action) {
       const r = await need(name);
