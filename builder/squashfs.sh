@@ -4,7 +4,7 @@
 # Stage a copy of ROOT_DIR (from builder/rootfs.sh), apply the overlay directories
 # (copied verbatim, later ones win), install the initramfs at /boot/initramfs,
 # clamp every timestamp to SOURCE_DATE_EPOCH, and build the system image:
-#   mksquashfs -comp xz -Xbcj x86 -b 1M -all-root -noappend
+#   mksquashfs -comp xz -Xbcj x86 -b SQUASHFS_BLOCK -all-root -noappend
 # The image must fit SQUASHFS_BUDGET_MIB (profile.conf); over budget the build
 # fails and prints the 20 biggest contributors. OUT_FILE is replaced atomically,
 # only on success. ROOT_DIR is never modified.
@@ -78,7 +78,9 @@ clamp_times() {
 
 make_squashfs() {
 	local stage=$1 out=$2
-	SOURCE_DATE_EPOCH=$EPOCH mksquashfs "$stage" "$out" -comp xz -Xbcj x86 -b 1M \
+	local block
+	block=$(conf_get SQUASHFS_BLOCK)
+	SOURCE_DATE_EPOCH=$EPOCH mksquashfs "$stage" "$out" -comp xz -Xbcj x86 -b "$block" \
 		-all-root -noappend -no-progress -quiet >/dev/null
 }
 
