@@ -23,6 +23,7 @@ import { dirname, join } from "node:path";
 import { configPaths, QxError, TLS_SERVER_POLICY } from "@quantix/core";
 import { ConfigError, ExecError } from "@quantix/core";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from "fastify";
+import { activityRoutes } from "./api/activity.ts";
 import { authRoutes } from "./api/auth.ts";
 import { certificateRoutes } from "./api/certificate.ts";
 import { consoleRoutes } from "./api/console.ts";
@@ -43,7 +44,10 @@ import { storageRoutes } from "./api/storage.ts";
 import { vmRoutes } from "./api/vms.ts";
 import { defaultVirt, type VirtServices } from "./virt/virt-services.ts";
 import type { NodeContext } from "./context.ts";
+import { lifecycleEvent, networkTrialActivity, recordRollback } from "./services/activity.ts";
 import { hostIpv4Addresses } from "./services/addresses.ts";
+import { EventLog } from "./services/events.ts";
+import { TaskRegistry } from "./services/tasks.ts";
 import { type AuthService, createAuthService } from "./services/auth.ts";
 import { ensureCertificate, type NodeCertificate } from "./services/certificate.ts";
 import { loadConfigInForce } from "./services/config.ts";
@@ -96,6 +100,9 @@ export interface ServeOptions {
 
 /** The day's metrics history, kept on /data across restarts (services/metrics). */
 export const METRICS_FILE = "data/.cache/qx-metrics.json";
+
+/** The event log, on the config partition (services/events), beside node.yaml. */
+export const EVENTS_FILE = "events.jsonl";
 
 /** Largest JSON request body, in bytes (the update image is streamed and exempt). */
 export const BODY_LIMIT = 64 * 1024;
@@ -224,6 +231,10 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     certificate.generated ? "generated a new TLS certificate" : "using the stored TLS certificate",
   );
   const health = createHealthService(ctx, o.health);
+  const events = new EventLog({ file: join(configPaths(ctx.root).dir, EVENTS_FILE), now: ctx.now, log: (m) => logger.warn(m) });
+  await phase("reading the event log", () => events.load());
+  const tasks = new TaskRegistry({ now: ctx.now, events });
+  const activity = { tasks, events };
   const auth = await phase("loading the admin account and API tokens", async () => {
     const a = await createAuthService({
       dir: join(configPaths(ctx.root).dir, "auth"),
@@ -242,6 +253,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     root: ctx.root,
     applier,
     log: (msg, fields) => logger.warn(fields ?? {}, msg),
+    onChange: networkTrialActivity(tasks, events),
     ...(o.networkTryMs !== undefined ? { timeoutMs: o.networkTryMs } : {}),
     now: ctx.now,
   });
@@ -281,17 +293,18 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     installErrorHandling(app);
     healthRoutes(api, health);
     certificateRoutes(api, certificate);
-    authRoutes(api, auth, { root: ctx.root, local: isLocal });
+    authRoutes(api, auth, { root: ctx.root, local: isLocal, events });
     nodeRoutes(api, ctx, nodeInfo);
     networkRoutes(api, { root: ctx.root, trial, applier, local: isLocal });
     servicesRoutes(api, services);
     logsRoutes(api, logs);
     metricsRoutes(api, metrics, virt);
-    updateRoutes(api, update);
+    updateRoutes(api, update, activity);
     powerRoutes(api, ctx, control);
-    vmRoutes(api, virt);
-    storageRoutes(api, virt);
+    vmRoutes(api, virt, activity);
+    storageRoutes(api, virt, activity);
     networksRoutes(api, virt);
+    activityRoutes(api, tasks, events);
     openApiRoutes(api, () => version);
   }
   installSecurityHeaders(tls as FastifyInstance);
@@ -313,6 +326,15 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
   logger.info({ port: server.port, socket: o.socketPath }, "qx-node listening");
   // Sampling starts once the node serves: the history is not on the start-up path.
   await metrics.start();
+  // VM state changes from libvirt, whoever made them; a rollback made while qx-node was down.
+  const unwatch = virt.vms.watch((e) => {
+    const ev = lifecycleEvent(e);
+    if (ev) void events.record(ev).catch(() => undefined);
+  });
+  void update
+    .status()
+    .then((s) => recordRollback(s, events))
+    .catch(() => undefined);
 
   return {
     port: server.port,
@@ -321,6 +343,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     auth,
     trial,
     async close() {
+      unwatch();
       trial.close();
       await Promise.allSettled([tls.close(), local.close(), metrics.stop()]);
       await fs.rm(o.socketPath, { force: true });

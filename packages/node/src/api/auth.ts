@@ -17,7 +17,8 @@ import { z } from "zod";
 import type { AuthService, PasswordChange } from "../services/auth.ts";
 import { TokenInfo, TokenName, TokenScope } from "../services/auth-store.ts";
 import { removeInitialPassword } from "../services/initial-password.ts";
-import { ConflictError, NotFoundError, ValidationError } from "./http-errors.ts";
+import type { EventLog } from "../services/events.ts";
+import { ConflictError, NotFoundError, RateLimitError, UnauthorizedError, ValidationError } from "./http-errors.ts";
 import { type Api, pathParams, route } from "./route.ts";
 
 export const Password = z.string().min(10, "at least 10 characters").max(256, "at most 256 characters");
@@ -46,7 +47,7 @@ function bearer(header: string | undefined): string | null {
   return m ? m[1]! : null;
 }
 
-export function authRoutes(api: Api, auth: AuthService, o: { root: string; local: boolean }): void {
+export function authRoutes(api: Api, auth: AuthService, o: { root: string; local: boolean; events: EventLog }): void {
   route(api, {
     method: "POST",
     url: "/api/v1/auth/login",
@@ -57,8 +58,22 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
     response: LoginAnswer,
     errors: { 401: "wrong user name or password", 429: "too many failed attempts: wait (Retry-After), the wait grows with each failure" },
     handler: async ({ body, req }) => {
-      const s = await auth.login(req.ip, body.username, body.password, body.device);
-      return { ...s, scope: "admin" as const };
+      try {
+        const s = await auth.login(req.ip, body.username, body.password, body.device);
+        return { ...s, scope: "admin" as const };
+      } catch (e) {
+        if (e instanceof UnauthorizedError || e instanceof RateLimitError) {
+          // The name is what the client typed: shown printable and short.
+          const who = body.username.replace(/[^\x20-\x7e]/g, "?").slice(0, 64);
+          await o.events.record({
+            severity: "warning",
+            kind: e instanceof RateLimitError ? "auth.login-refused" : "auth.login-failed",
+            message: e instanceof RateLimitError ? `Login as ${who} from ${req.ip} refused: too many failed attempts` : `Failed login as ${who} from ${req.ip}`,
+            subject: "node",
+          });
+        }
+        throw e;
+      }
     },
   });
 

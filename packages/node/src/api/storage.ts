@@ -14,6 +14,9 @@ import { StorageError, VirtNotFoundError, VirtStateError } from "../virt/errors.
 import { MAX_VOLUME_MIB, VolumeName } from "../virt/spec.ts";
 import { PoolInfo, Volume } from "../virt/storage-pool.ts";
 import type { VirtServices } from "../virt/virt-services.ts";
+import type { Activity } from "../services/activity.ts";
+import { withProgress } from "../services/progress-stream.ts";
+import { actorOf } from "./activity.ts";
 import { type Api, pathParams, route } from "./route.ts";
 
 const VOLUME_CONTENT_TYPE = "application/octet-stream";
@@ -21,7 +24,7 @@ const Name = pathParams({ name: VolumeName });
 const Size = z.number().int().min(1, "at least 1 MiB").max(MAX_VOLUME_MIB, "at most 64 TiB");
 const VolumeView = Volume.extend({ used_by: z.array(z.string()) });
 
-export function storageRoutes(api: Api, virt: VirtServices): void {
+export function storageRoutes(api: Api, virt: VirtServices, activity: Activity): void {
   const { pool, vms } = virt;
   const withUsers = async <T extends { name: string }>(vols: T[]) => {
     const users = await vms.volumeUsers().catch(() => new Map<string, string[]>());
@@ -102,10 +105,11 @@ export function storageRoutes(api: Api, virt: VirtServices): void {
     summary: "Delete a volume no VM uses",
     params: Name,
     errors: { 404: "no such volume", 409: "a VM uses it" },
-    handler: async ({ params }) => {
+    handler: async ({ params, principal }) => {
       const { users } = await runningUsers(params.name);
       if (users.length > 0) throw new VirtStateError(`volume ${params.name} is used by VM ${users.join(", ")}: delete or change the VM first`);
       await pool.remove(params.name);
+      await activity.events.record({ severity: "info", kind: "volume.deleted", message: `Volume ${params.name} was deleted`, subject: `volume:${params.name}`, actor: actorOf(principal) });
       return { ok: true };
     },
   });
@@ -124,14 +128,19 @@ export function storageRoutes(api: Api, virt: VirtServices): void {
         rawBody: VOLUME_CONTENT_TYPE,
         response: Volume,
         status: 201,
-        errors: { 409: "a volume of that name exists, or the upload was cut short", 415: `the body must be ${VOLUME_CONTENT_TYPE}`, 507: "not enough free space" },
-        handler: async ({ params, req, reply }) => {
+        description: "The upload is a task (volume.upload) with progress and speed, cancellable with POST /api/v1/tasks/ID/cancel.",
+        errors: { 409: "a volume of that name exists, the upload was cut short, or it was cancelled", 415: `the body must be ${VOLUME_CONTENT_TYPE}`, 507: "not enough free space" },
+        handler: async ({ params, req, reply, principal }) => {
           if (!req.body || typeof (req.body as Readable).pipe !== "function") {
             throw new StorageError(409, `send the file as the raw body with Content-Type: ${VOLUME_CONTENT_TYPE}`);
           }
           const size = Number(req.headers["content-length"]);
           try {
-            return await pool.upload(params.name, req.body as Readable, Number.isFinite(size) ? size : null);
+            const total = Number.isFinite(size) ? size : null;
+            return await activity.tasks.run(
+              { kind: "volume.upload", title: `Upload volume ${params.name}`, target: `volume:${params.name}`, actor: actorOf(principal), cancellable: true },
+              (t) => pool.upload(params.name, withProgress(req.body as Readable, t, total), total),
+            );
           } finally {
             if (!req.raw.readableEnded) reply.header("connection", "close");
           }

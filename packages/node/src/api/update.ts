@@ -14,6 +14,9 @@ import type { Readable } from "node:stream";
 import { z } from "zod";
 import { type UpdateBackend, UpdateStatus } from "../services/update-port.ts";
 import { ValidationError } from "./http-errors.ts";
+import type { Activity } from "../services/activity.ts";
+import { withProgress } from "../services/progress-stream.ts";
+import { actorOf } from "./activity.ts";
 import { type Api, route } from "./route.ts";
 
 export const IMAGE_CONTENT_TYPE = "application/octet-stream";
@@ -28,7 +31,10 @@ const InstallQuery = z
   })
   .strict();
 
-export function updateRoutes(api: Api, update: UpdateBackend): void {
+const isStream = (b: unknown): b is Readable => typeof (b as Readable | null)?.pipe === "function";
+
+export function updateRoutes(api: Api, update: UpdateBackend, activity: Activity): void {
+  const { tasks, events } = activity;
   const unavailable = { 501: "the updater is not part of this build yet" };
   route(api, {
     method: "GET",
@@ -60,7 +66,7 @@ export function updateRoutes(api: Api, update: UpdateBackend): void {
         rawBody: IMAGE_CONTENT_TYPE,
         response: UpdateStatus,
         errors: { ...unavailable, 409: "an update is already running", 415: `the body must be ${IMAGE_CONTENT_TYPE}`, 422: "the image was rejected (signature, checksum, architecture, size...)" },
-        handler: async ({ req, reply, query }) => {
+        handler: async ({ req, reply, query, principal }) => {
           const size = Number(req.headers["content-length"]);
           const sig = req.headers[SIGNATURE_HEADER];
           if (sig !== undefined && (typeof sig !== "string" || sig.length > 16_384 || !/^[A-Za-z0-9+/=\s]+$/.test(sig))) {
@@ -71,12 +77,25 @@ export function updateRoutes(api: Api, update: UpdateBackend): void {
             throw new ValidationError(`headers.${SHA256_HEADER}`, "expected the image's SHA-256: 64 hex digits, as in its .sha256 file");
           }
           try {
-            return await update.install(req.body as Readable, {
-              sizeBytes: Number.isFinite(size) ? size : null,
-              signature: sig ? Buffer.from(sig, "base64") : null,
-              sha256: typeof sha === "string" ? sha.trim().toLowerCase() : null,
-              allowDowngrade: query.allow_downgrade === "true",
+            const total = Number.isFinite(size) ? size : null;
+            const actor = actorOf(principal);
+            const status = await tasks.run({ kind: "update.install", title: "Install a system update", target: "node", actor }, (t) =>
+              update.install(isStream(req.body) ? withProgress(req.body, t, total) : (req.body as Readable), {
+                sizeBytes: total,
+                signature: sig ? Buffer.from(sig, "base64") : null,
+                sha256: typeof sha === "string" ? sha.trim().toLowerCase() : null,
+                allowDowngrade: query.allow_downgrade === "true",
+              }),
+            );
+            const other = status.slots.find((s) => s.name !== status.booted);
+            await events.record({
+              severity: "info",
+              kind: "update.installed",
+              message: `System ${other?.version ?? "update"} was installed in slot ${other?.name ?? "?"}: it runs after the next reboot`,
+              subject: "node",
+              actor,
             });
+            return status;
           } finally {
             // Whatever happened, do not read (or keep) the rest of a refused upload.
             if (!req.raw.readableEnded) reply.header("connection", "close");
@@ -94,7 +113,11 @@ export function updateRoutes(api: Api, update: UpdateBackend): void {
     summary: "Mark the running slot good (ends its trial)",
     response: UpdateStatus,
     errors: unavailable,
-    handler: async () => update.markGood(),
+    handler: async ({ principal }) => {
+      const status = await update.markGood();
+      await events.record({ severity: "info", kind: "update.marked-good", message: `Slot ${status.booted ?? "?"} was marked good`, subject: "node", actor: actorOf(principal) });
+      return status;
+    },
   });
   route(api, {
     method: "POST",
@@ -105,6 +128,10 @@ export function updateRoutes(api: Api, update: UpdateBackend): void {
     body: z.object({ confirm: z.literal(true, { message: "set confirm: true to roll back" }) }).strict(),
     response: UpdateStatus,
     errors: unavailable,
-    handler: async () => update.rollback(),
+    handler: async ({ principal }) => {
+      const status = await update.rollback();
+      await events.record({ severity: "warning", kind: "update.rollback-requested", message: "A rollback to the other slot was asked for: it runs after the next reboot", subject: "node", actor: actorOf(principal) });
+      return status;
+    },
   });
 }

@@ -14,6 +14,8 @@ import { installConsoleProxy } from "../virt/console-proxy.ts";
 import { VmInfo, VmName, VmSpec } from "../virt/spec.ts";
 import type { VirtServices } from "../virt/virt-services.ts";
 import { HttpError } from "./http-errors.ts";
+import type { Activity } from "../services/activity.ts";
+import { actorOf } from "./activity.ts";
 import { type Api, pathParams, route } from "./route.ts";
 
 const Name = pathParams({ name: VmName });
@@ -27,7 +29,8 @@ class UpgradeRequiredError extends HttpError {
   }
 }
 
-export function vmRoutes(api: Api, virt: VirtServices): void {
+export function vmRoutes(api: Api, virt: VirtServices, activity: Activity): void {
+  const { tasks } = activity;
   const { vms } = virt;
   route(api, {
     method: "GET",
@@ -52,7 +55,11 @@ export function vmRoutes(api: Api, virt: VirtServices): void {
     response: VmInfo,
     status: 201,
     errors: { 409: "a VM or volume of that name exists, or a volume is another VM's disk", 503: "libvirtd is not running" },
-    handler: async ({ body }) => vms.create(body),
+    handler: async ({ body, principal }) =>
+      tasks.run({ kind: "vm.create", title: `Create VM ${body.name}`, target: `vm:${body.name}`, actor: actorOf(principal) }, async (t) => {
+        t.progress(null, body.start ? "checking, making the disks, defining and starting" : "checking, making the disks and defining");
+        return vms.create(body);
+      }),
   });
   route(api, {
     method: "GET",
@@ -75,7 +82,11 @@ export function vmRoutes(api: Api, virt: VirtServices): void {
     query: z.object({ force: Flag.default(false), delete_disks: Flag.default(false) }).strict(),
     response: z.object({ name: z.string(), volumes_deleted: z.array(z.string()) }),
     errors: { 404: "no such VM", 409: "the VM is running and force is not set" },
-    handler: async ({ params, query }) => vms.remove(params.name, { force: query.force, deleteDisks: query.delete_disks }),
+    handler: async ({ params, query, principal }) =>
+      tasks.run(
+        { kind: "vm.delete", title: `Delete VM ${params.name}${query.delete_disks ? " and its disks" : ""}`, target: `vm:${params.name}`, actor: actorOf(principal) },
+        () => vms.remove(params.name, { force: query.force, deleteDisks: query.delete_disks }),
+      ),
   });
   route(api, {
     method: "PUT",

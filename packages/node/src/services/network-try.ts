@@ -58,6 +58,8 @@ export interface NetworkTrialOptions {
   readonly root: string;
   readonly applier: NetworkApplier;
   readonly log: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Called with each new state of a trial (applying, pending, confirmed, reverted, failed). */
+  readonly onChange?: (s: TrialState) => void;
   readonly timeoutMs?: number;
   /** Pause between answering the request and applying (default 500 ms). */
   readonly applyDelayMs?: number;
@@ -69,6 +71,15 @@ const KEYS = ["interface", "mode", "address", "gateway", "dns", "vlan"] as const
 
 export class NetworkTrial {
   #state: TrialState = { state: "none", requested: null, address: null, deadline: null, message: null };
+
+  #set(s: TrialState): void {
+    this.#state = s;
+    try {
+      this.o.onChange?.(s);
+    } catch {
+      // the listener's failure is its own
+    }
+  }
   readonly #starts = new Mutex();
   #timer: NodeJS.Timeout | undefined;
   #busy: Promise<unknown> = Promise.resolve();
@@ -107,7 +118,7 @@ export class NetworkTrial {
       }
     });
     const planned = next.mode === "static" ? (next.address ?? null) : null;
-    this.#state = { state: "applying", requested, address: planned, deadline: new Date(deadline).toISOString(), message: null };
+    this.#set({ state: "applying", requested, address: planned, deadline: new Date(deadline).toISOString(), message: null });
     this.o.log("network change on trial", { requested, deadline: this.#state.deadline });
     const delay = setTimeout(() => {
       this.#busy = this.#apply(previous, deadline);
@@ -119,7 +130,7 @@ export class NetworkTrial {
   async #apply(previous: string | null, deadline: number): Promise<void> {
     try {
       const shown = await this.o.applier.apply();
-      this.#state = { ...this.#state, state: "pending", address: shown.address ?? this.#state.address };
+      this.#set({ ...this.#state, state: "pending", address: shown.address ?? this.#state.address });
       this.#arm(previous, deadline);
     } catch (e) {
       const why = e instanceof Error ? e.message : String(e);
@@ -147,7 +158,7 @@ export class NetworkTrial {
       message += ` (re-applying them failed too: ${e instanceof Error ? e.message : String(e)})`;
     }
     await fs.rm(this.#file, { force: true });
-    this.#state = { ...this.#state, state, deadline: null, message };
+    this.#set({ ...this.#state, state, deadline: null, message });
     this.o.log(`network change ${state}`, { message });
   }
 
@@ -161,7 +172,7 @@ export class NetworkTrial {
     if (this.#state.address === null) {
       // DHCP: the lease may have come after apply() returned.
       const shown = await this.o.applier.show().catch(() => null);
-      this.#state = { ...this.#state, address: shown?.address ?? null };
+      this.#set({ ...this.#state, address: shown?.address ?? null });
     }
     const expected = this.#state.address?.split("/")[0] ?? null;
     const got = localAddress?.replace(/^::ffff:/, "") ?? null;
@@ -174,7 +185,7 @@ export class NetworkTrial {
     }
     clearTimeout(this.#timer);
     await fs.rm(this.#file, { force: true });
-    this.#state = { ...this.#state, state: "confirmed", deadline: null, message: "confirmed; the new settings stay" };
+    this.#set({ ...this.#state, state: "confirmed", deadline: null, message: "confirmed; the new settings stay" });
     this.o.log("network change confirmed", { address: this.#state.address });
     return this.#state;
   }
@@ -196,9 +207,9 @@ export class NetworkTrial {
       return;
     }
     const { previous, requested, deadline } = r.data;
-    this.#state = { state: "pending", requested, address: null, deadline: new Date(deadline).toISOString(), message: "resumed after a restart" };
+    this.#set({ state: "pending", requested, address: null, deadline: new Date(deadline).toISOString(), message: "resumed after a restart" });
     const shown = await this.o.applier.show().catch(() => null);
-    this.#state = { ...this.#state, address: shown?.address ?? null };
+    this.#set({ ...this.#state, address: shown?.address ?? null });
     if (deadline <= this.#now()) await this.#revert(previous, "not confirmed before qx-node restarted", "reverted");
     else this.#arm(previous, deadline);
   }

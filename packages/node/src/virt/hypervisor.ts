@@ -46,6 +46,16 @@ export interface Hypervisor {
   domainType(): Promise<"kvm" | "qemu">;
   /** Counters of every running domain (`virsh domstats`), for the metrics history. */
   stats(): Promise<DomainStats[]>;
+  /** Calls `listener` with each lifecycle change libvirt reports (whoever made it); returns the unsubscribe function. */
+  watch(listener: (e: DomainLifecycle) => void): () => void;
+}
+
+/** A lifecycle change of a domain, in libvirt's words (`virsh event`): `Started` `Booted`, `Stopped` `Shutdown`... */
+export interface DomainLifecycle {
+  readonly name: string;
+  /** Defined, Undefined, Started, Suspended, Resumed, Stopped, Shutdown, PMSuspended, Crashed. */
+  readonly event: string;
+  readonly detail: string | null;
 }
 
 /** A running domain's counters (cumulative since it started, except memory). */

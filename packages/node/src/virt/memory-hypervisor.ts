@@ -4,10 +4,11 @@
  * without libvirtd (authz matrix, fuzz, validation). It follows libvirt's rules that
  * the API relies on — a name taken by another UUID is refused, only a shut-off
  * domain can be started or undefined, only a running one shut down — and passes the
- * same contract suite as the virsh driver. Shutdown completes at once.
+ * same contract suite as the virsh driver. Shutdown completes at once. Lifecycle
+ * changes are reported to watchers as libvirt words them.
  */
 import { VirtExistsError, VirtNotFoundError, VirtStateError } from "./errors.ts";
-import type { DomainRecord, Hypervisor } from "./hypervisor.ts";
+import type { DomainLifecycle, DomainRecord, Hypervisor } from "./hypervisor.ts";
 import type { VmState } from "./spec.ts";
 import { child, parseXml } from "./xml.ts";
 
@@ -22,6 +23,10 @@ interface Domain {
 export function memoryHypervisor(type: "kvm" | "qemu" = "qemu"): Hypervisor & { readonly domains: Map<string, Domain> } {
   const domains = new Map<string, Domain>();
   let calls = 0;
+  const watchers = new Set<(e: DomainLifecycle) => void>();
+  const emit = (name: string, event: string, detail: string | null) => {
+    for (const w of watchers) w({ name, event, detail });
+  };
   const need = (name: string): Domain => {
     const d = domains.get(name);
     if (!d) throw new VirtNotFoundError("vm", name);
@@ -47,34 +52,42 @@ export function memoryHypervisor(type: "kvm" | "qemu" = "qemu"): Hypervisor & { 
       const old = domains.get(name);
       if (old && old.uuid !== uuid) throw new VirtExistsError("vm", name);
       domains.set(name, { xml, uuid, state: old?.state ?? "shutoff", autostart: old?.autostart ?? false });
+      emit(name, "Defined", old ? "Updated" : "Added");
     },
     async create(xml, o) {
       await this.define(xml);
       const name = child(parseXml(xml), "name")?.text ?? "";
       const d = need(name);
       d.autostart = o.autostart;
-      if (o.start) d.state = "running";
+      if (o.start) {
+        d.state = "running";
+        emit(name, "Started", "Booted");
+      }
       return record(name, d);
     },
     async undefine(name) {
       const d = need(name);
       if (d.state !== "shutoff") throw new VirtStateError(`${name}: cannot undefine a running domain here; stop it first`);
       domains.delete(name);
+      emit(name, "Undefined", "Removed");
     },
     async start(name) {
       const d = need(name);
       if (d.state !== "shutoff" && d.state !== "crashed") throw new VirtStateError(`${name}: Requested operation is not valid: domain is already running`);
       d.state = "running";
+      emit(name, "Started", "Booted");
     },
     async shutdown(name) {
       const d = need(name);
       running(name, d);
       d.state = "shutoff";
+      emit(name, "Stopped", "Shutdown");
     },
     async destroy(name) {
       const d = need(name);
       running(name, d);
       d.state = "shutoff";
+      emit(name, "Stopped", "Destroyed");
     },
     async reboot(name) {
       running(name, need(name));
@@ -84,6 +97,10 @@ export function memoryHypervisor(type: "kvm" | "qemu" = "qemu"): Hypervisor & { 
     },
     async domainType() {
       return type;
+    },
+    watch(listener) {
+      watchers.add(listener);
+      return () => watchers.delete(listener);
     },
     async stats() {
       // Counters that grow with each call, like a VM that is doing something.

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DomainCache } from "./domain-cache.ts";
 import { parseDomainStats, parseDomstats } from "./virsh-driver.ts";
-import { eventDomains } from "./virsh-events.ts";
+import { eventDomains, lifecycleOf } from "./virsh-events.ts";
 
 describe("virsh output", () => {
   it("domstats --state: names (with quotes and spaces) and states", () => {
@@ -51,6 +51,14 @@ describe("virsh output", () => {
     assert.deepEqual(eventDomains("event 'lifecycle' for domain 'a': b': Started Booted"), ["a", "a': b"]);
     assert.equal(eventDomains("events received: 3"), null);
     assert.equal(eventDomains("event 'lifecycle' for domain 'broken"), null);
+  });
+
+  it("lifecycle lines give the domain, libvirt's event and its detail; other lines give nothing", () => {
+    assert.deepEqual(lifecycleOf("event 'lifecycle' for domain 'web-1': Stopped Shutdown"), { name: "web-1", event: "Stopped", detail: "Shutdown" });
+    assert.deepEqual(lifecycleOf("event 'lifecycle' for domain 'a': b': Started Booted"), { name: "a': b", event: "Started", detail: "Booted" });
+    assert.deepEqual(lifecycleOf("event 'lifecycle' for domain 'x': Crashed"), { name: "x", event: "Crashed", detail: null });
+    assert.equal(lifecycleOf("event 'reboot' for domain 'web-1'"), null);
+    assert.equal(lifecycleOf("event 'lifecycle' for domain 'web-1': Exploded Loudly"), null);
   });
 });
 

@@ -28,10 +28,13 @@ import { join } from "node:path";
 import { ExecError, run as coreRun } from "@quantix/core";
 import type { Runner } from "../context.ts";
 import { VirtCommandError, VirtExistsError, VirtNotFoundError, VirtStateError, VirtUnavailableError } from "./errors.ts";
-import type { DomainRecord, DomainStats, Hypervisor } from "./hypervisor.ts";
+import type { DomainLifecycle, DomainRecord, DomainStats, Hypervisor } from "./hypervisor.ts";
 import type { VmState } from "./spec.ts";
 import { DomainCache } from "./domain-cache.ts";
 import { VirshEvents } from "./virsh-events.ts";
+
+/** How soon the lifecycle watcher is started again after it died (libvirtd restarted). */
+const WATCH_RETRY_MS = 5000;
 import { VirshSession } from "./virsh-session.ts";
 
 export interface VirshOptions {
@@ -193,7 +196,17 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
 
   // Domain XML between lists, dropped on libvirt's events and on changes made here.
   const cache = new DomainCache();
-  const events = new VirshEvents(uri, { ...(o.env ? { env: o.env } : {}), onChange: (n) => (n === null ? cache.clear() : cache.invalidate(n)) });
+  const lifecycleListeners = new Set<(e: DomainLifecycle) => void>();
+  const events = new VirshEvents(uri, {
+    ...(o.env ? { env: o.env } : {}),
+    onChange: (n) => (n === null ? cache.clear() : cache.invalidate(n)),
+    onLifecycle: (e) => {
+      for (const l of lifecycleListeners) l(e);
+    },
+  });
+  // While anyone listens for lifecycle changes the watcher is kept running: started
+  // again within WATCH_RETRY_MS after libvirtd went away and came back.
+  let rewatch: NodeJS.Timeout | undefined;
   /** Runs a change to `name` and then forgets its cached XML (also when the change failed). */
   const changing = async <T>(name: string, f: () => Promise<T>): Promise<T> => {
     try {
@@ -389,6 +402,21 @@ export function virshDriver(o: VirshOptions = {}): Hypervisor {
         if (out.includes("QX-END")) return parseDomainStats(out);
       } catch {}
       return parseDomainStats(await virsh(DOMSTATS.split(" ")));
+    },
+    watch(listener) {
+      lifecycleListeners.add(listener);
+      events.watching();
+      if (!rewatch) {
+        rewatch = setInterval(() => events.watching(), WATCH_RETRY_MS);
+        rewatch.unref();
+      }
+      return () => {
+        lifecycleListeners.delete(listener);
+        if (lifecycleListeners.size === 0) {
+          clearInterval(rewatch);
+          rewatch = undefined;
+        }
+      };
     },
     domainType() {
       if (o.accel && o.accel !== "auto") return Promise.resolve(o.accel);

@@ -20,6 +20,7 @@
  * ```
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import type { DomainLifecycle } from "./hypervisor.ts";
 
 /** How long after its start the watcher is trusted to have registered. */
 export const SETTLE_MS = 1000;
@@ -43,9 +44,29 @@ export function eventDomains(line: string): string[] | null {
   return names.length > 0 ? names : null;
 }
 
+const LIFECYCLE_EVENTS = ["Defined", "Undefined", "Started", "Suspended", "Resumed", "Stopped", "Shutdown", "PMSuspended", "Crashed"];
+
+/**
+ * The lifecycle change in one line of `virsh event` output
+ * (`event 'lifecycle' for domain 'web01': Stopped Shutdown`), or null for other lines.
+ */
+export function lifecycleOf(line: string): DomainLifecycle | null {
+  const prefix = "event 'lifecycle' for domain '";
+  if (!line.startsWith(prefix)) return null;
+  const rest = line.slice(prefix.length);
+  // The name may hold "': " itself: the split that leaves a known event word wins.
+  for (let i = rest.lastIndexOf("': "); i >= 0; i = i === 0 ? -1 : rest.lastIndexOf("': ", i - 1)) {
+    const [event = "", ...detail] = rest.slice(i + 3).trim().split(/\s+/);
+    if (LIFECYCLE_EVENTS.includes(event)) return { name: rest.slice(0, i), event, detail: detail.length > 0 ? detail.join(" ") : null };
+  }
+  return null;
+}
+
 export interface VirshEventsOptions {
   /** A domain changed (its name), or null: anything may have changed. */
   readonly onChange: (name: string | null) => void;
+  /** A lifecycle change (started, stopped, crashed...). */
+  readonly onLifecycle?: (e: DomainLifecycle) => void;
   readonly env?: Record<string, string>;
   readonly settleMs?: number;
 }
@@ -97,6 +118,8 @@ export class VirshEvents {
         const names = eventDomains(line);
         if (!names) this.o.onChange(null);
         else for (const n of names) this.o.onChange(n);
+        const life = this.o.onLifecycle ? lifecycleOf(line) : null;
+        if (life) this.o.onLifecycle?.(life);
       }
     });
     child.stderr?.on("data", broken);

@@ -18,7 +18,7 @@ import { totalmem } from "node:os";
 import { join } from "node:path";
 import { consoleSockets, domainFiles, domainXml, parseDomain, type ResolvedDisk, type ResolvedNic } from "./domain-xml.ts";
 import { VirtExistsError, VirtNotFoundError, VirtRequestError, VirtStateError } from "./errors.ts";
-import type { DomainRecord, DomainStats, Hypervisor } from "./hypervisor.ts";
+import type { DomainLifecycle, DomainRecord, DomainStats, Hypervisor } from "./hypervisor.ts";
 import type { OvsBridges } from "./ovs-bridges.ts";
 import type { VmInfo, VmSpec } from "./spec.ts";
 import type { StoragePool } from "./storage-pool.ts";
@@ -55,6 +55,8 @@ export interface VmService {
   consoleSocket(name: string, kind: "serial" | "vnc"): Promise<string>;
   /** Counters of the running VMs (for the metrics history). */
   stats(): Promise<DomainStats[]>;
+  /** Lifecycle changes of every VM, whoever made them (libvirt's events). */
+  watch(listener: (e: DomainLifecycle) => void): () => void;
   /** Names of the VMs whose disks, CD-ROM or kernel use each pool volume. */
   volumeUsers(): Promise<Map<string, string[]>>;
   /** Names of the VMs with a NIC on each network. */
@@ -237,6 +239,7 @@ export function vmService(o: VmServiceOptions): VmService {
       return info(await need(name));
     },
     stats: () => hv.stats(),
+    watch: (listener) => hv.watch(listener),
     create,
     async action(name, action) {
       const r = await need(name);
