@@ -78,6 +78,28 @@ describe("virsh driver: the cached list follows changes made outside qx-node (li
     }
     assert.equal(await memory(), undefined);
   });
+
+  it("reports lifecycle changes made with virsh directly to watchers (the event log's source)", async () => {
+    const h = host as VirtHost;
+    const hv = virshDriver({ uri: h.uri, accel: "qemu" });
+    const seen: string[] = [];
+    const unwatch = hv.watch((e) => {
+      if (e.name === "qxe-w") seen.push(`${e.event} ${e.detail ?? ""}`.trim());
+    });
+    const file = join(h.dir, "qxe-w.xml");
+    try {
+      await new Promise((r) => setTimeout(r, SETTLE_MS + 200));
+      await writeFile(file, contractXml("qxe-w"));
+      await h.virsh("define", file);
+      await h.virsh("undefine", "qxe-w");
+      const end = Date.now() + 10_000;
+      while (seen.length < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(seen, ["Defined Added", "Undefined Removed"]);
+    } finally {
+      unwatch();
+      await h.virsh("undefine", "qxe-w").catch(() => undefined);
+    }
+  });
 });
 
 describe("VMs, storage and networks through the API (real libvirtd + OVS, QEMU TCG)", { skip, timeout: 900_000 }, () => {

@@ -65,6 +65,9 @@ describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
   // GRUB environment are broken before it; the checks of each follow it.
   let degraded: Record<string, unknown> | undefined;
   step("the root is stateless; /quantix and /data persist across a reboot", async () => {
+    // A failed login is an event, kept on /quantix (services/events) across the reboot.
+    const failed = await vm.api.request("POST", "/api/v1/auth/login", { username: "intruder", password: "not-the-password" }, {}, 60_000);
+    assert.equal(failed.status, 401, failed.body);
     await vm.agent.check("echo gone > /root-marker && echo kept > /quantix/marker && echo kept > /data/marker && sync");
     assert.equal((await vm.agent.check("cat /root-marker")).trim(), "gone");
     await vm.agent.check("printf 'node_id: [broken\\n' > /quantix/node.yaml && sync");
@@ -83,6 +86,15 @@ describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
     assert.equal((await vm.agent.check("cat /quantix/marker")).trim(), "kept");
     assert.equal((await vm.agent.check("cat /data/marker")).trim(), "kept");
     assert.match(await vm.agent.check("cat /proc/mounts"), /^overlay \/ overlay /m);
+    // The event log came back with qx-node: the failed login from before the reboot is served.
+    await vm.agent.check(`printf '%s' 'vm-test-password-1' | /usr/local/bin/qx-node set-admin-password`, 60_000);
+    const login = await vm.api.request("POST", "/api/v1/auth/login", { username: "admin", password: "vm-test-password-1" }, {}, 60_000);
+    assert.equal(login.status, 200, login.body);
+    const token = login.json<{ token: string }>().token;
+    const ev = await vm.api.request("GET", "/api/v1/events?severity=warning", undefined, { authorization: `Bearer ${token}` }, 60_000);
+    assert.equal(ev.status, 200, ev.body);
+    const events = ev.json<{ events: { kind: string; message: string }[] }>().events;
+    assert.ok(events.some((e) => e.kind === "auth.login-failed" && /intruder/.test(e.message)), ev.body);
   });
 
   step("a node.yaml broken by hand (and a garbled GRUB environment): still boots, health names the config error", async () => {

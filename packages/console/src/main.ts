@@ -12,6 +12,7 @@ import { constants, createWriteStream, openSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { DEFAULT_SOCKET } from "@quantix/node/client";
 import { Command, InvalidArgumentError } from "commander";
+import { conventions } from "@quantix/core/cli/conventions";
 import { renderBanner } from "./banner.ts";
 import { runDcui } from "./dcui.ts";
 import { fetchBannerInput } from "./fetch-state.ts";
@@ -107,7 +108,7 @@ const program = new Command("qx-console")
     runDcui({ ...rest, ttys, shell: opts.shell.split(/\s+/).filter(Boolean) });
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+conventions(program).parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`qx-console: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

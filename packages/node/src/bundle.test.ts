@@ -79,7 +79,7 @@ describe("bundled tools (scripts/bundle.mjs)", () => {
     assert.ok((await readdir(join(out, "qx-node.chunks"))).some((f) => f.endsWith(".mjs")), "qx-node's chunks are beside it");
     const sock = join(root, "run/quantix/qx-node.sock");
     const unreachable = await exec(join(out, "qx-node"), ["health", "--socket", sock]);
-    assert.equal(unreachable.code, 2, unreachable.stderr);
+    assert.equal(unreachable.code, 3, unreachable.stderr);
     assert.match(unreachable.stderr, /not answering on .*qx-node\.sock: no such socket/);
 
     const port = 20_000 + Math.floor(Math.random() * 30_000);

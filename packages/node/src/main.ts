@@ -4,7 +4,7 @@
  * The `qx-node` command: argument parsing over the library, nothing else.
  *
  *   qx-node serve [--root DIR] [--listen ADDR] [--port N] [--socket PATH]
- *   qx-node health [--json] [--socket PATH]      exit 0 healthy, 1 degraded, 2 unreachable
+ *   qx-node health [--json] [--socket PATH]      exit 0 healthy, 1 degraded, 3 unreachable
  *   qx-node fingerprint [--root DIR]
  *   qx-node set-admin-password [--root DIR] [--revoke-tokens]   new password on stdin (console recovery); ends every session
  *   qx-node revoke-tokens [--root DIR]          revoke every API token
@@ -15,6 +15,7 @@ import { isIP } from "node:net";
 import { join } from "node:path";
 import { configPaths, loadDefaults } from "@quantix/core";
 import { Command, InvalidArgumentError } from "commander";
+import { conventions } from "@quantix/core/cli/conventions";
 import { pino } from "pino";
 import { callLocal, getLocal, NodeUnreachableError } from "./client.ts";
 import { formatHealth, HEALTH_EXIT } from "./cli/health-report.ts";
@@ -48,8 +49,7 @@ function socketFor(root: string, given?: string): string {
 }
 
 const program = new Command("qx-node")
-  .description("Quantix-OS node daemon: the node's HTTPS API and its local socket")
-  .showHelpAfterError();
+  .description("Quantix-OS node daemon: the node's HTTPS API and its local socket");
 
 program
   .command("reconcile-networks")
@@ -100,7 +100,7 @@ program
 
 program
   .command("health")
-  .description("ask the running daemon how the node is (exit 0 healthy, 1 degraded, 2 unreachable)")
+  .description("ask the running daemon how the node is (exit 0 healthy, 1 degraded, 3 unreachable)")
   .option("--json", "print the health document as JSON")
   .option("--root <dir>", "filesystem root", "/")
   .option("--socket <path>", `unix socket (default: ROOT${DEFAULT_SOCKET})`)
@@ -192,7 +192,7 @@ program
     process.stdout.write(`${(done.body as { revoked: number }).revoked} API token(s) revoked\n`);
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+conventions(program).parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`qx-node: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);
 });

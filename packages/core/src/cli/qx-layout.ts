@@ -7,9 +7,12 @@
  *   qx-layout [--json|--shell] [--disk-size BYTES]
  *   qx-layout grub-cfg disk|embedded
  *   qx-layout grub-cfg iso --version V
+ *   qx-layout grub-modules efi|bios
  *   qx-layout grubenv-initial --version V [--cmdline "..."] [--watchdog S]
+ *
+ * Usage errors exit 2, other failures 1 (cli/conventions).
  */
-import { parseArgs } from "node:util";
+import { Argument, Command, InvalidArgumentError } from "commander";
 import { bootEnvToGrubEnv, DEFAULT_BOOT_SETTINGS } from "../boot/boot-env.ts";
 import { diskGrubCfg, embeddedGrubCfg, GRUB_MODULES_BIOS, GRUB_MODULES_EFI, isoGrubCfg } from "../boot/grub-cfg.ts";
 import { encodeGrubEnv } from "../boot/grub-env.ts";
@@ -26,82 +29,84 @@ import {
   PARTITIONS,
   planDisk,
 } from "../layout.ts";
+import { conventions, usageError } from "./conventions.ts";
 
-function usage(): never {
-  process.stderr.write(
-    "usage: qx-layout [--json|--shell] [--disk-size BYTES]\n" +
-      "       qx-layout grub-cfg disk|embedded|iso [--version V]\n" +
-      "       qx-layout grub-modules efi|bios\n" +
-      "       qx-layout grubenv-initial --version V [--cmdline ARGS] [--watchdog SECONDS] > grubenv\n",
-  );
-  process.exit(2);
+function bytes(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError("expected a size in bytes (a whole number)");
+  return n;
 }
 
-function main(argv: string[]): void {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean" },
-      shell: { type: "boolean" },
-      "disk-size": { type: "string" },
-      version: { type: "string" },
-      cmdline: { type: "string" },
-      watchdog: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+function seconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("expected a number of seconds");
+  return n;
+}
+
+// Positional options: `grub-cfg iso --version V` is the subcommand's option, not the tool's --version.
+const program = new Command("qx-layout")
+  .description("print the Quantix-OS disk layout (JSON, or shell variables for the builder) and the GRUB files made from it")
+  .enablePositionalOptions()
+  .option("--json", "print JSON (the default)")
+  .option("--shell", "print shell variable assignments")
+  .option("--disk-size <bytes>", "plan the partitions for a disk of this size", bytes)
+  .action((o: { json?: boolean; shell?: boolean; diskSize?: number }) => {
+    const plan = o.diskSize !== undefined ? planDisk(o.diskSize) : undefined;
+    if (o.shell) {
+      process.stdout.write(layoutShell(plan));
+      return;
+    }
+    process.stdout.write(
+      `${JSON.stringify(
+        {
+          partitions: plan?.partitions ?? PARTITIONS,
+          alignmentBytes: ALIGNMENT_BYTES,
+          biosBoot: BIOS_BOOT,
+          minDiskBytes: MIN_DISK_BYTES,
+          minDataBytes: MIN_DATA_BYTES,
+          esp: ESP_PATHS,
+          image: IMAGE_PATHS,
+          diskBytes: plan?.diskBytes ?? null,
+        },
+        null,
+        2,
+      )}\n`,
+    );
   });
-  if (values.help) usage();
-  const [cmd, arg] = positionals;
-  if (cmd === "grub-cfg") {
-    if (arg === "disk") process.stdout.write(diskGrubCfg());
-    else if (arg === "embedded") process.stdout.write(embeddedGrubCfg());
-    else if (arg === "iso" && values.version) process.stdout.write(isoGrubCfg({ version: values.version }));
-    else usage();
-    return;
-  }
-  if (cmd === "grub-modules") {
-    if (arg === "efi") process.stdout.write(`${GRUB_MODULES_EFI.join(" ")}\n`);
-    else if (arg === "bios") process.stdout.write(`${GRUB_MODULES_BIOS.join(" ")}\n`);
-    else usage();
-    return;
-  }
-  if (cmd === "grubenv-initial") {
-    if (!values.version) usage();
-    const watchdog = values.watchdog ? Number(values.watchdog) : DEFAULT_BOOT_SETTINGS.watchdogSeconds;
-    const env = bootEnvToGrubEnv({
-      state: initialState(values.version),
-      settings: { watchdogSeconds: watchdog, cmdline: values.cmdline ?? DEFAULT_BOOT_SETTINGS.cmdline },
-    });
+
+program
+  .command("grub-cfg")
+  .description("print a GRUB configuration: the disk's, the one embedded in the GRUB image, or the ISO's")
+  .addArgument(new Argument("<kind>", "which configuration").choices(["disk", "embedded", "iso"]))
+  .option("--version <version>", "the release the ISO carries (iso only)")
+  .action((kind: string, o: { version?: string }, cmd: Command) => {
+    if (kind === "disk") process.stdout.write(diskGrubCfg());
+    else if (kind === "embedded") process.stdout.write(embeddedGrubCfg());
+    else if (o.version) process.stdout.write(isoGrubCfg({ version: o.version }));
+    else usageError(cmd, "grub-cfg iso needs --version VERSION");
+  });
+
+program
+  .command("grub-modules")
+  .description("print the GRUB modules built into the EFI or BIOS image")
+  .addArgument(new Argument("<firmware>", "which image").choices(["efi", "bios"]))
+  .action((firmware: string) => {
+    process.stdout.write(`${(firmware === "efi" ? GRUB_MODULES_EFI : GRUB_MODULES_BIOS).join(" ")}\n`);
+  });
+
+program
+  .command("grubenv-initial")
+  .description("print the GRUB environment block of a fresh install (slot A trying VERSION)")
+  .requiredOption("--version <version>", "the release installed in slot A")
+  .option("--cmdline <args>", "kernel command line", DEFAULT_BOOT_SETTINGS.cmdline)
+  .option("--watchdog <seconds>", "watchdog timeout", seconds, DEFAULT_BOOT_SETTINGS.watchdogSeconds)
+  .action((o: { version: string; cmdline: string; watchdog: number }) => {
+    const env = bootEnvToGrubEnv({ state: initialState(o.version), settings: { watchdogSeconds: o.watchdog, cmdline: o.cmdline } });
     process.stdout.write(encodeGrubEnv(env));
-    return;
-  }
-  if (cmd !== undefined) usage();
-  const plan = values["disk-size"] !== undefined ? planDisk(Number(values["disk-size"])) : undefined;
-  if (values.shell) {
-    process.stdout.write(layoutShell(plan));
-    return;
-  }
-  process.stdout.write(
-    `${JSON.stringify(
-      {
-        partitions: plan?.partitions ?? PARTITIONS,
-        alignmentBytes: ALIGNMENT_BYTES,
-        biosBoot: BIOS_BOOT,
-        minDiskBytes: MIN_DISK_BYTES,
-        minDataBytes: MIN_DATA_BYTES,
-        esp: ESP_PATHS,
-        image: IMAGE_PATHS,
-        diskBytes: plan?.diskBytes ?? null,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-}
+  });
 
 try {
-  main(process.argv.slice(2));
+  conventions(program).parse(process.argv);
 } catch (e) {
   process.stderr.write(`qx-layout: ${e instanceof QxError ? e.message : String(e)}\n`);
   process.exit(1);

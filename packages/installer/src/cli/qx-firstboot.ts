@@ -6,6 +6,7 @@
  * quantix-network and quantix-node). Exit 0 when every phase succeeded, 1 otherwise.
  */
 import { Command } from "commander";
+import { conventions } from "@quantix/core/cli/conventions";
 import { runFirstboot } from "../firstboot/firstboot.ts";
 
 const program = new Command("qx-firstboot")
@@ -20,7 +21,7 @@ const program = new Command("qx-firstboot")
     }
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+conventions(program).parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`qx-firstboot: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

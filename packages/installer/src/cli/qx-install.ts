@@ -15,6 +15,7 @@ import { createInterface } from "node:readline/promises";
 import { formatBytes, QxError } from "@quantix/core";
 import { hashPassword } from "@quantix/node/services/password-hash";
 import { Command, InvalidArgumentError, Option } from "commander";
+import { conventions, EXIT_USAGE } from "@quantix/core/cli/conventions";
 import { loadAnswerFile } from "../answers/answer-file.ts";
 import { diskInfo, listDisks } from "../engine/disks.ts";
 import { install } from "../engine/install.ts";
@@ -93,7 +94,7 @@ program
       rl.close();
       if (typed.trim() !== confirmWord(info)) {
         process.stderr.write("qx-install: not confirmed; nothing was written\n");
-        process.exitCode = 2;
+        process.exitCode = 3;
         return;
       }
     }
@@ -135,7 +136,12 @@ program
     process.stdout.write(`${await hashPassword(password)}\n`);
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+// Exit codes (docs/cli.md): 2 usage, 3 refused or not confirmed (nothing written), 1 the install failed.
+conventions(program).parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof InvalidArgumentError) {
+    process.stderr.write(`error: ${e.message}\n(see qx-install --help)\n`);
+    process.exit(EXIT_USAGE);
+  }
   process.stderr.write(`qx-install: ${e instanceof QxError || e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(e instanceof InstallRefused ? 2 : 1);
+  process.exit(e instanceof InstallRefused ? 3 : 1);
 });

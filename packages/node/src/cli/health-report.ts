@@ -5,7 +5,7 @@
 import type { HealthDocument } from "../services/health.ts";
 
 /** Exit codes of `qx-node health`. */
-export const HEALTH_EXIT = { healthy: 0, degraded: 1, unreachable: 2 } as const;
+export const HEALTH_EXIT = { healthy: 0, degraded: 1, unreachable: 3 } as const;
 
 /** The health document as lines a person reads. */
 export function formatHealth(doc: HealthDocument): string {

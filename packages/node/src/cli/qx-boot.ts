@@ -11,6 +11,7 @@ import { promises as fs } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "@quantix/core";
 import { Command } from "commander";
+import { conventions } from "@quantix/core/cli/conventions";
 import { runBootPhases } from "../boot/boot-sequence.ts";
 import { BOOT_REPORT, nodeBootPhases } from "../boot/node-boot.ts";
 
@@ -18,8 +19,6 @@ const program = new Command("qx-boot")
   .description("run the node's boot-time jobs (first boot, network, /data, vswitch, boot environment) and report them")
   .option("--root <dir>", "filesystem root (tests)", "/")
   .option("--json", "print the report as JSON")
-  .showHelpAfterError()
-  .exitOverride((e) => process.exit(e.exitCode === 0 ? 0 : 2))
   .action(async (opts: { root: string; json?: boolean }) => {
     const log = (line: string) => process.stdout.write(`qx-boot: ${line}\n`);
     const report = await runBootPhases(nodeBootPhases({ root: opts.root, log }), { log });
@@ -33,7 +32,7 @@ const program = new Command("qx-boot")
     }
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+conventions(program).parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`qx-boot: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

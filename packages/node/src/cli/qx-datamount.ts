@@ -10,9 +10,10 @@
  * holds something else; nothing was changed), 3 no data partition.
  */
 import { Command } from "commander";
+import { conventions } from "@quantix/core/cli/conventions";
 import { defaultDataEnv, mountData, unmountData } from "../services/data-mount.ts";
 
-const EXIT = { mounted: 0, "already-mounted": 0, failed: 1, refused: 2, "not-found": 3 } as const;
+const EXIT = { mounted: 0, "already-mounted": 0, failed: 1, refused: 4, "not-found": 3 } as const;
 
 const program = new Command("qx-datamount").description("mount the Quantix-OS data partition on /data");
 program
@@ -32,7 +33,7 @@ program
     process.stdout.write((await unmountData(env)) ? `${env.mountpoint} unmounted\n` : `${env.mountpoint} was not mounted\n`);
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+conventions(program).parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`qx-datamount: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

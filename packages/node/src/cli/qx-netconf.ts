@@ -11,6 +11,7 @@
  * Exit 0 on success, 1 on failure (the message says what to fix).
  */
 import { Command } from "commander";
+import { conventions } from "@quantix/core/cli/conventions";
 import { applyNetwork, defaultNetworkEnv, downNetwork, loadNetworkConfig, planNetwork, readInterfaces, showNetwork, type ShownNetwork } from "../services/network-apply.ts";
 
 function printShown(s: ShownNetwork, json: boolean): void {
@@ -57,7 +58,7 @@ program
     else process.stdout.write(`${plan.commands.map((c) => `ip ${c.join(" ")}`).join("\n")}\n${plan.dhcp ? `udhcpc on ${plan.dhcp.device}\n` : ""}`);
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+conventions(program).parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`qx-netconf: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exitCode = 1;
 });

@@ -15,6 +15,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CommanderError, Command } from "commander";
+import { conventions } from "@quantix/core/cli/conventions";
 import { partition, planDisk, QxError, run } from "@quantix/core";
 import { bootCheck, nodeHealth } from "../boot-check.ts";
 import { nodeUpdateContext, type UpdateContext } from "../context.ts";
@@ -71,8 +72,6 @@ const program = new Command("qx-update")
   .option("--root <dir>", "system root (tests)", undefined)
   .option("--esp-dir <dir>", "use a directory as the ESP instead of mounting it (tests, images)")
   .option("--disk-image <file>", "slots are in this disk image file instead of the node's partitions (tests, images)")
-  .showHelpAfterError()
-  .exitOverride()
   .action(async (o: Globals & { image?: string; sig?: string; reboot?: boolean; allowDowngrade?: boolean }) => {
     if (!o.image) {
       program.outputHelp();
@@ -171,7 +170,7 @@ program
     if (r.outcome === "rolled-back") process.exitCode = EXIT.healthGate;
   });
 
-program.parseAsync(process.argv).catch((e: unknown) => {
+conventions(program).parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CommanderError) {
     process.exit(e.exitCode === 0 ? 0 : EXIT.usage);
   }
