@@ -103,7 +103,12 @@ describe("qx-console DCUI in tmux against a real qx-node", { timeout: 180_000 },
     } catch {
       // already gone
     }
-    node?.kill();
+    // Wait for qx-node to have stopped: it still writes into the root while it closes.
+    if (node && node.exitCode === null && node.signalCode === null) {
+      const exited = new Promise((r) => node?.once("exit", r));
+      node.kill();
+      await exited;
+    }
     if (root) await removeRoot(root);
   });
 

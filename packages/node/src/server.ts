@@ -346,6 +346,7 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
       unwatch();
       trial.close();
       await Promise.allSettled([tls.close(), local.close(), metrics.stop()]);
+      await events.close();
       await fs.rm(o.socketPath, { force: true });
     },
   };

@@ -7,6 +7,7 @@
  */
 
 import { vmsView } from "./vms.ts";
+import { activityView } from "./activity.ts";
 
 type Json = Record<string, unknown>;
 type Child = Node | string | null | undefined | false;
@@ -130,6 +131,15 @@ const VIEWS: Record<string, () => Promise<HTMLElement>> = {
       token: () => sessionStorage.getItem(TOKEN_KEY) ?? "",
       every: (ms, f) => timers.push(window.setInterval(f, ms)),
     }),
+  Activity: () =>
+    activityView({
+      h,
+      api,
+      msg,
+      errText,
+      token: () => sessionStorage.getItem(TOKEN_KEY) ?? "",
+      signal: pageSignal(),
+    }),
   Network: network,
   Services: services,
   Logs: logs,
@@ -139,11 +149,16 @@ const VIEWS: Record<string, () => Promise<HTMLElement>> = {
 };
 let timers: number[] = [];
 let stream: AbortController | null = null;
+let page = new AbortController();
+/** Aborted when the current page is left (its streams end with it). */
+const pageSignal = () => page.signal;
 function stopTimers(): void {
   for (const t of timers) clearInterval(t);
   timers = [];
   stream?.abort();
   stream = null;
+  page.abort();
+  page = new AbortController();
 }
 
 function showShell(view = "Dashboard"): void {

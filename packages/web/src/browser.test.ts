@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import { Agent, request } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestNode, type TestNode } from "@quantix/node/api/test-server";
@@ -50,12 +51,53 @@ describe("web UI in headless chromium", { skip: hasChromium() ? false : `${CHROM
 
     await page.reload();
     await page.locator("#dash-hostname").getByText("web-renamed").waitFor();
-    for (const view of ["Network", "Services", "Logs", "Update", "Access", "Power"]) {
+    for (const view of ["Activity", "Network", "Services", "Logs", "Update", "Access", "Power"]) {
       await page.click(`nav button[data-view="${view}"]`);
       await page.locator("main section, main form").first().waitFor();
     }
     await page.click("#logout");
     await page.locator("#login-password").waitFor();
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+  it("Activity: tasks and events arrive live; cancelling an upload needs the dialog's confirmation", async () => {
+    const page = await ctx.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(`https://127.0.0.1:${n.srv.port}/`);
+    await page.fill("#login-password", n.password);
+    await page.click("#login-submit");
+    await page.locator("nav button[data-view=Activity]").click();
+    await page.locator("#tasks").waitFor();
+
+    // Made elsewhere while the page is open: the rows appear without a reload.
+    assert.equal((await n.call("POST", "/api/v1/vms", { token: n.admin, body: { name: "live-1", memory_mib: 64 } })).status, 201);
+    await page.locator("#task-rows tr", { hasText: "Create VM live-1" }).locator("text=Done").waitFor();
+    await n.call("POST", "/api/v1/auth/login", { body: { username: "mallory", password: "guess-guess" } });
+    await page.locator("#event-rows tr", { hasText: "Failed login as mallory" }).waitFor();
+
+    // An upload that stays open: its row shows progress and a Cancel button.
+    const agent = new Agent({ ca: n.srv.certificate.certPem });
+    const req = request({
+      host: "127.0.0.1", port: n.srv.port, method: "PUT", path: "/api/v1/storage/volumes/slow.iso/content", agent, servername: "localhost",
+      headers: { authorization: `Bearer ${n.admin}`, "content-type": "application/octet-stream", "content-length": String(4 << 20) },
+    });
+    req.on("error", () => undefined);
+    req.on("response", (res) => res.resume());
+    req.write(Buffer.alloc(1 << 20));
+    const row = page.locator("#task-rows tr", { hasText: "Upload volume slow.iso" });
+    await row.locator("button[data-cancel]").waitFor();
+    await row.locator("button[data-cancel]").click();
+    await page.locator("dialog.confirm").getByText("cannot be resumed").waitFor();
+    await page.click("#confirm-no");
+    await page.waitForTimeout(300);
+    assert.equal(await row.getAttribute("data-state"), "running", "keeping it running leaves the upload alone");
+    await row.locator("button[data-cancel]").click();
+    await page.click("#confirm-yes");
+    await page.locator("#task-rows tr[data-state=cancelled]", { hasText: "Upload volume slow.iso" }).waitFor();
+    assert.equal((await n.call("GET", "/api/v1/storage/volumes/slow.iso", { token: n.reader })).status, 404);
+    req.destroy();
+    agent.destroy();
     assert.deepEqual(errors, []);
     await page.close();
   });

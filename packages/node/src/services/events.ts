@@ -82,6 +82,7 @@ export class EventLog {
   private nextId = 1;
   private fileBytes = 0;
   private persist = true;
+  private closed = false;
 
   constructor(private readonly o: EventLogOptions) {}
 
@@ -128,7 +129,7 @@ export class EventLog {
         actor: input.actor ?? null,
       };
       this.nextId++;
-      if (this.persist) await this.append(`${JSON.stringify(event)}\n`);
+      if (this.persist && !this.closed) await this.append(`${JSON.stringify(event)}\n`);
       this.events.push(event);
       if (this.events.length > this.keep) this.events.splice(0, this.events.length - this.keep);
       for (const l of this.listeners) {
@@ -171,6 +172,12 @@ export class EventLog {
       (e) => (q.since === undefined || e.id > q.since) && RANK[e.severity] >= min && (q.subject === undefined || e.subject === q.subject),
     );
     return out.slice(-(q.limit ?? 200));
+  }
+
+  /** Waits for the writes under way; later events are kept in memory only (qx-node is stopping). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.lock.run(() => undefined);
   }
 
   /** Calls `listener` with every new event; returns the unsubscribe function. */
