@@ -66,6 +66,17 @@ describe("tasks, events and the changes stream", () => {
     assert.ok(onDisk.some((e) => e.id === ev.id && e.kind === "auth.login-failed"));
   });
 
+  it("records API token and password changes with who made them", async () => {
+    const made = await n.call("POST", "/api/v1/auth/tokens", { token: n.admin, body: { name: "ci-bot", scope: "read" } });
+    assert.equal(made.status, 201, made.text);
+    assert.equal((await n.call("DELETE", `/api/v1/auth/tokens/${made.json.id}`, { token: n.admin })).status, 200);
+    const ev = (await n.call("GET", "/api/v1/events?subject=node", { token: n.reader })).json.events.filter((e: { kind: string }) => e.kind === "auth.change");
+    assert.deepEqual(ev.map((e: { message: string; actor: string }) => [e.message, e.actor]), [
+      ['API token "ci-bot" (read) was created', "admin"],
+      [`API token ${made.json.id} was revoked`, "admin"],
+    ]);
+  });
+
   it("makes VM create and delete tasks with actor and result, and libvirt's state changes events; the stream carries both", async () => {
     const live = changes(n);
     await live.ready;
@@ -124,11 +135,13 @@ describe("tasks, events and the changes stream", () => {
     await until(async () => {
       const r = await n.call("GET", "/api/v1/tasks?state=running", { token: n.reader });
       task = r.json.tasks.find((t: { kind: string }) => t.kind === "volume.upload");
-      return task !== undefined && task.progress > 0;
+      // The MiB written so far has all arrived (it comes in chunks of a few KiB).
+      return task !== undefined && /^1 MiB of 8 MiB/.test(task.detail ?? "");
     }, "the upload task with progress");
     assert.equal(task.target, "volume:big.iso");
     assert.equal(task.cancellable, true);
     assert.match(task.detail, /^1 MiB of 8 MiB, [\d.]+ MiB\/s$/);
+    assert.equal(task.progress, 0.125);
     assert.equal((await n.call("POST", `/api/v1/tasks/${task.id}/cancel`, { token: n.reader })).status, 403);
     const c = await n.call("POST", `/api/v1/tasks/${task.id}/cancel`, { token: n.admin });
     assert.equal(c.status, 200, c.text);

@@ -19,7 +19,8 @@ import { TokenInfo, TokenName, TokenScope } from "../services/auth-store.ts";
 import { removeInitialPassword } from "../services/initial-password.ts";
 import type { EventLog } from "../services/events.ts";
 import { ConflictError, NotFoundError, RateLimitError, UnauthorizedError, ValidationError } from "./http-errors.ts";
-import { type Api, pathParams, route } from "./route.ts";
+import { actorOf } from "./activity.ts";
+import { type Api, pathParams, type Principal, route } from "./route.ts";
 
 export const Password = z.string().min(10, "at least 10 characters").max(256, "at most 256 characters");
 const Login = z
@@ -48,6 +49,8 @@ function bearer(header: string | undefined): string | null {
 }
 
 export function authRoutes(api: Api, auth: AuthService, o: { root: string; local: boolean; events: EventLog }): void {
+  const security = (message: string, principal: Principal | null, severity: "info" | "warning" = "info") =>
+    o.events.record({ severity, kind: "auth.change", message, subject: "node", actor: actorOf(principal) });
   route(api, {
     method: "POST",
     url: "/api/v1/auth/login",
@@ -109,13 +112,14 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
     body: z.object({ current: z.string().min(1).max(256), password: Password, revokeTokens: RevokeTokens }).strict(),
     response: PasswordChanged,
     errors: { 400: "the current password is wrong (field body.current), or the new one is the current one" },
-    handler: async ({ body, req }) => {
+    handler: async ({ body, req, principal }) => {
       if (body.current === body.password) throw new ValidationError("body.password", "the new password is the current one");
       const r = await auth.changePassword(body.password, { current: body.current, revokeTokens: body.revokeTokens ?? false });
       // 400 on the field, not 401: the caller's credential is fine (a UI must not log out on a typo).
       if (!r) throw new ValidationError("body.current", "the current password is wrong");
       await removeInitialPassword(o.root);
       req.log.info(r, "admin password changed; all sessions ended");
+      await security(`The admin password was changed; ${r.sessionsEnded} session(s) ended${body.revokeTokens ? `, ${r.tokensRevoked} API token(s) revoked` : ""}`, principal);
       return { ok: true as const, ...r };
     },
   });
@@ -140,9 +144,10 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
     response: TokenInfo.extend({ token: z.string() }),
     status: 201,
     errors: { 409: "too many tokens" },
-    handler: async ({ body }) => {
+    handler: async ({ body, principal }) => {
       try {
         const { token, info } = await auth.store.createToken(body.name, body.scope);
+        await security(`API token "${info.name}" (${info.scope}) was created`, principal);
         return { ...info, token };
       } catch (e) {
         if (e instanceof RangeError) throw new ConflictError(e.message);
@@ -158,9 +163,10 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
     tag: "auth",
     summary: "Revoke every API token (sessions stay)",
     response: z.object({ revoked: z.number().int() }),
-    handler: async ({ req }) => {
+    handler: async ({ req, principal }) => {
       const revoked = await auth.store.revokeAllTokens();
       req.log.warn({ revoked }, "every API token revoked");
+      await security(`Every API token was revoked (${revoked})`, principal, "warning");
       return { revoked };
     },
   });
@@ -173,8 +179,9 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
     summary: "Revoke an API token",
     params: pathParams({ id: z.string().regex(/^[0-9a-f]{16}$/, "expected a token id (16 hex digits)") }),
     errors: { 404: "no such token" },
-    handler: async ({ params }) => {
+    handler: async ({ params, principal }) => {
       if (!(await auth.store.revokeToken(params.id))) throw new NotFoundError(`no API token ${params.id}`);
+      await security(`API token ${params.id} was revoked`, principal);
       return { ok: true };
     },
   });
@@ -188,10 +195,11 @@ export function authRoutes(api: Api, auth: AuthService, o: { root: string; local
       summary: "Set the admin password without the current one (unix socket only: the DCUI, qx-node set-admin-password); ends every session and lock-out",
       body: z.object({ password: Password, revokeTokens: RevokeTokens }).strict(),
       response: PasswordChanged,
-      handler: async ({ body, req }) => {
+      handler: async ({ body, req, principal }) => {
         const r = (await auth.changePassword(body.password, { revokeTokens: body.revokeTokens ?? false })) as PasswordChange;
         await removeInitialPassword(o.root);
         req.log.warn(r, "admin password reset at the console; all sessions ended");
+        await security(`The admin password was reset at the node's console; ${r.sessionsEnded} session(s) ended`, principal, "warning");
         return { ok: true as const, ...r };
       },
     });
