@@ -23,7 +23,7 @@ import type { InstallEvent } from "../engine/phases.ts";
 import { InstallRefused, preflight } from "../engine/preflight.ts";
 import { runLive } from "../live/live.ts";
 import { installToDisk, summary, textProgress } from "../live/session.ts";
-import { confirmWord, refusal } from "../ui/model.ts";
+import { confirmWord, diskStatus } from "../ui/model.ts";
 
 const LIVE_IMAGE = "/run/qx/system.squashfs";
 
@@ -109,10 +109,11 @@ program
   .action(async (o: { json?: boolean }) => {
     const disks = await listDisks();
     if (o.json) return void process.stdout.write(`${JSON.stringify(disks, null, 2)}\n`);
+    // One verdict per disk, the installer's own (ui/model diskStatus), then what is on it and why it cannot be used.
     for (const d of disks) {
-      const why = refusal(d, "install", 0);
+      const { status, why } = diskStatus(d, "install", 0);
       process.stdout.write(
-        `${d.device.padEnd(14)} ${formatBytes(d.sizeBytes).padStart(10)}  ${(d.model || "-").padEnd(20)} ${d.isBootMedium ? "boot medium" : d.hasData ? "has data" : "empty"}  ${d.contents}${why ? `  [not usable: ${why.replace(`${d.device}: `, "").replace(/; nothing was written.*$/, "")}]` : ""}\n`,
+        `${d.device.padEnd(14)} ${formatBytes(d.sizeBytes).padStart(10)}  ${(d.model || "-").padEnd(20)} ${status.padEnd(11)} ${d.contents || "-"}${why ? `  (${why.replace(`${d.device}: `, "").replace(/; nothing was written.*$/, "")})` : ""}\n`,
       );
     }
   });

@@ -4,7 +4,7 @@ import { HEIGHT, WIDTH } from "@quantix/console/render";
 import type { Key } from "@quantix/console/keys";
 import { GiB, MiB } from "@quantix/core";
 import type { DiskInfo } from "../engine/disks.ts";
-import { type Effect, initialState, onInstallDone, onInstallEvent, onInstallFailed, onKey, type State } from "./model.ts";
+import { diskStatus, type Effect, initialState, onInstallDone, onInstallEvent, onInstallFailed, onKey, type State } from "./model.ts";
 import { view } from "./view.ts";
 
 const disk = (name: string, over: Partial<DiskInfo> = {}): DiskInfo => ({
@@ -100,5 +100,23 @@ describe("installer UI model", () => {
     assert.match(text, /\/dev\/sr0\s+200 MiB\s+QEMU DVD-ROM\s+boot medium/);
     assert.match(text, /\/dev\/vda\s+1 GiB\s+QEMU HARDDISK\s+too small/);
     assert.match(text, /> \/dev\/vdb\s+16 GiB\s+QEMU HARDDISK\s+HAS DATA\s+gpt: OLD/);
+  });
+});
+
+describe("disk status: one verdict per disk, for the installer's list and qx-install disks", () => {
+  it("a mounted disk is in use, never 'empty' beside a refusal", () => {
+    const d = disk("vda", { sizeBytes: 256 * GiB, hasData: false, contents: "", mounted: ["/"] });
+    const r = diskStatus(d, "install", 0);
+    assert.equal(r.status, "in use");
+    assert.match(r.why ?? "", /in use/);
+  });
+  it("a usable disk is empty or HAS DATA, with no reason attached", () => {
+    assert.deepEqual(diskStatus(disk("vdb", { sizeBytes: 64 * GiB }), "install", 0), { status: "empty", why: null });
+    assert.deepEqual(diskStatus(disk("vdc", { sizeBytes: 64 * GiB, hasData: true, contents: "gpt: root" }), "install", 0), { status: "HAS DATA", why: null });
+  });
+  it("a small disk is too small, with the reason", () => {
+    const r = diskStatus(disk("vdd", { sizeBytes: 512 * MiB }), "install", 0);
+    assert.equal(r.status, "too small");
+    assert.match(r.why ?? "", /smaller/);
   });
 });

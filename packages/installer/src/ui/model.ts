@@ -71,6 +71,20 @@ export interface InitialOptions {
   readonly message?: string;
 }
 
+/**
+ * One word for a disk, the same in the installer's list and in `qx-install disks`:
+ * boot medium, in use, too small, not usable, HAS DATA or empty (in that order: the
+ * first that holds). With the reason a disk cannot be chosen, when it cannot.
+ */
+export function diskStatus(d: DiskInfo, mode: Mode, imageBytes: number): { status: string; why: string | null } {
+  const why = refusal(d, mode, imageBytes);
+  if (d.isBootMedium) return { status: "boot medium", why };
+  if (d.mounted.length) return { status: "in use", why };
+  if (why && /smaller/.test(why)) return { status: "too small", why };
+  if (why) return { status: "not usable", why };
+  return { status: d.hasData ? "HAS DATA" : "empty", why: null };
+}
+
 /** Why `disk` cannot be chosen in `mode`, or null. */
 export function refusal(disk: DiskInfo, mode: Mode, imageBytes: number): string | null {
   try {

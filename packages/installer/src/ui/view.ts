@@ -12,7 +12,7 @@
 import { bodyRows, fit, frame } from "@quantix/console/render";
 import { formatBytes } from "@quantix/core";
 import type { DiskInfo } from "../engine/disks.ts";
-import { confirmWord, type PhaseView, refusal, type State } from "./model.ts";
+import { confirmWord, diskStatus, type PhaseView, type State } from "./model.ts";
 
 const BAR = 30;
 
@@ -22,12 +22,7 @@ export function progressBar(fraction: number, width = BAR): string {
 }
 
 function diskFlags(d: DiskInfo, s: State): string {
-  if (d.isBootMedium) return "boot medium";
-  if (d.mounted.length) return "in use";
-  const why = refusal(d, s.mode, s.imageBytes);
-  if (why && /smaller/.test(why)) return "too small";
-  if (why) return "not usable";
-  return d.hasData ? "HAS DATA" : "empty";
+  return diskStatus(d, s.mode, s.imageBytes).status;
 }
 
 function diskRow(d: DiskInfo, s: State, selected: boolean): string {
