@@ -116,6 +116,36 @@ function showLogin(note?: string): void {
   (pass as HTMLInputElement).focus();
 }
 
+// ---- theme ------------------------------------------------------------------
+
+const THEME_KEY = "qx.theme";
+const THEMES = ["auto", "light", "dark"] as const;
+type Theme = (typeof THEMES)[number];
+const THEME_TEXT: Record<Theme, string> = { auto: "Theme: system", light: "Theme: light", dark: "Theme: dark" };
+
+function applyTheme(t: Theme): void {
+  if (t === "auto") document.documentElement.removeAttribute("data-theme");
+  else document.documentElement.setAttribute("data-theme", t);
+}
+
+function currentTheme(): Theme {
+  const t = localStorage.getItem(THEME_KEY);
+  return (THEMES as readonly string[]).includes(t ?? "") ? (t as Theme) : "auto";
+}
+
+/** The header's button: system, light, dark in turn, kept in this browser. */
+function themeToggle(): HTMLElement {
+  const b = h("button", { class: "secondary", id: "theme", "aria-label": "Colour theme" }, THEME_TEXT[currentTheme()]);
+  b.addEventListener("click", () => {
+    const next = THEMES[(THEMES.indexOf(currentTheme()) + 1) % THEMES.length] ?? "auto";
+    localStorage.setItem(THEME_KEY, next);
+    applyTheme(next);
+    b.textContent = THEME_TEXT[next];
+  });
+  return b;
+}
+applyTheme(currentTheme());
+
 // ---- shell ------------------------------------------------------------------
 
 const VIEWS: Record<string, () => Promise<HTMLElement>> = {
@@ -177,7 +207,7 @@ function showShell(view = "Dashboard"): void {
       showLogin("Logged out.");
     },
   }, "Log out");
-  app.replaceChildren(h("header", {}, h("strong", {}, "Quantix-OS"), nav, h("span", { class: "spacer" }), logout), main);
+  app.replaceChildren(h("header", {}, h("strong", {}, "Quantix-OS"), nav, h("span", { class: "spacer" }), themeToggle(), logout), main);
   const render = VIEWS[view] ?? dashboard;
   render().then(
     (el) => main.replaceChildren(el),

@@ -101,4 +101,25 @@ describe("web UI in headless chromium", { skip: hasChromium() ? false : `${CHROM
     assert.deepEqual(errors, []);
     await page.close();
   });
+  it("follows the system's dark scheme, and the header toggle overrides it (kept across a reload)", async () => {
+    const page = await ctx.newPage();
+    await page.emulateMedia({ colorScheme: "dark" });
+    await page.goto(`https://127.0.0.1:${n.srv.port}/`);
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(await bg(), "rgb(15, 21, 28)", "dark from prefers-color-scheme");
+    await page.fill("#login-password", n.password);
+    await page.click("#login-submit");
+    await page.locator("#theme").waitFor();
+    await page.click("#theme"); // system -> light
+    assert.equal(await page.textContent("#theme"), "Theme: light");
+    assert.equal(await bg(), "rgb(244, 246, 248)");
+    await page.reload();
+    assert.equal(await bg(), "rgb(244, 246, 248)", "the choice is kept");
+    await page.click("#theme"); // light -> dark
+    await page.emulateMedia({ colorScheme: "light" });
+    assert.equal(await bg(), "rgb(15, 21, 28)", "dark chosen wins over a light system");
+    await page.click("#theme"); // dark -> system
+    assert.equal(await bg(), "rgb(244, 246, 248)");
+    await page.close();
+  });
 });
