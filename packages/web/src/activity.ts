@@ -9,6 +9,8 @@
  * it is opened again after a pause and the lists are read afresh.
  * Every value is put in the page as text.
  */
+import { confirmAction } from "./dialog.ts";
+
 type Json = Record<string, unknown>;
 type Child = Node | string | null | undefined | false;
 
@@ -86,23 +88,6 @@ export async function followChanges(
   }
 }
 
-/** A modal `<dialog>` asking to confirm `what`; resolves true on the confirm button. */
-export function confirmDialog(d: ActivityDeps, title: string, what: string, confirmLabel: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const yes = d.h("button", { class: "danger", value: "yes", id: "confirm-yes" }, confirmLabel);
-    const no = d.h("button", { class: "secondary", value: "no", id: "confirm-no", autofocus: true }, "Keep it running");
-    const dialog = d.h("dialog", { class: "confirm", "aria-labelledby": "confirm-title" },
-      d.h("form", { method: "dialog" }, d.h("h2", { id: "confirm-title" }, title), d.h("p", {}, what), d.h("div", { class: "row" }, no, yes)),
-    ) as HTMLDialogElement;
-    dialog.addEventListener("close", () => {
-      resolve(dialog.returnValue === "yes");
-      dialog.remove();
-    });
-    document.body.append(dialog);
-    dialog.showModal();
-  });
-}
-
 export async function activityView(d: ActivityDeps): Promise<HTMLElement> {
   const taskBody = d.h("tbody", { id: "task-rows" });
   const eventBody = d.h("tbody", { id: "event-rows" });
@@ -122,8 +107,8 @@ export async function activityView(d: ActivityDeps): Promise<HTMLElement> {
           class: "secondary",
           "data-cancel": t.id,
           onclick: async () => {
-            const ok = await confirmDialog(d, `Cancel "${t.title}"?`, "The action stops where it is and what it made so far is removed. It cannot be resumed.", "Cancel the task");
-            if (!ok) return;
+            const r = await confirmAction({ title: `Cancel "${t.title}"?`, what: "The action stops where it is and what it made so far is removed. It cannot be resumed.", confirm: "Cancel the task", cancel: "Keep it running" });
+            if (!r.confirmed) return;
             try {
               await d.api("POST", `/api/v1/tasks/${encodeURIComponent(t.id)}/cancel`);
             } catch (e) {

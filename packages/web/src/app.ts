@@ -8,6 +8,7 @@
 
 import { vmsView } from "./vms.ts";
 import { activityView } from "./activity.ts";
+import { confirmAction } from "./dialog.ts";
 
 type Json = Record<string, unknown>;
 type Child = Node | string | null | undefined | false;
@@ -519,7 +520,11 @@ async function update(): Promise<HTMLElement> {
     const sum = sumFile.files?.[0];
     const sha = sum ? /^[0-9a-fA-F]{64}/.exec((await sum.text()).trim())?.[0] : undefined;
     if (sum && !sha) return void out.append(msg("error", `${sum.name} holds no SHA-256.`));
-    if (downgrade.checked && !window.confirm(`Install ${f.name} although it may be older than the running version?`)) return;
+    if (
+      downgrade.checked &&
+      !(await confirmAction({ title: `Install ${f.name}?`, what: "It may be older than the running version: the node boots it after the next reboot, and what newer versions changed in the configuration may not be understood.", confirm: "Install it" })).confirmed
+    )
+      return;
     const xhr = new XMLHttpRequest();
     xhr.open("PUT", `/api/v1/update/image${downgrade.checked ? "?allow_downgrade=true" : ""}`);
     xhr.setRequestHeader("authorization", `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ""}`);
@@ -574,8 +579,10 @@ async function update(): Promise<HTMLElement> {
         "button",
         {
           class: "danger",
-          onclick: () => {
-            if (window.confirm("Boot the other slot at the next reboot?")) void act("/api/v1/update/rollback", { confirm: true })();
+          id: "rollback",
+          onclick: async () => {
+            const r = await confirmAction({ title: "Roll back to the other slot?", what: "The node boots the other system slot at its next reboot (nothing restarts now). The running slot stays as it is and can be chosen again.", confirm: "Roll back" });
+            if (r.confirmed) void act("/api/v1/update/rollback", { confirm: true })();
           },
         },
         "Roll back",
@@ -607,7 +614,7 @@ async function access(): Promise<HTMLElement> {
         {},
         h("tr", {}, h("th", {}, "Name"), h("th", {}, "Scope"), h("th", {}, "Created"), h("th", {}, "")),
         ...tokens.map((t) =>
-          h("tr", {}, h("td", {}, t.name), h("td", {}, t.scope), h("td", {}, t.createdAt), h("td", {}, h("button", { class: "secondary", onclick: async () => { if (!window.confirm(`Revoke the API token "${t.name}"? Whatever uses it stops working.`)) return; await api("DELETE", `/api/v1/auth/tokens/${t.id}`); showShell("Access"); } }, "Revoke"))),
+          h("tr", {}, h("td", {}, t.name), h("td", {}, t.scope), h("td", {}, t.createdAt), h("td", {}, h("button", { class: "secondary", "data-revoke": t.id, onclick: async () => { if (!(await confirmAction({ title: `Revoke the API token "${t.name}"?`, what: "Whatever uses it (scripts, monitoring) is refused from now on. This cannot be undone: a new token has a new secret.", confirm: "Revoke token" })).confirmed) return; await api("DELETE", `/api/v1/auth/tokens/${t.id}`); showShell("Access"); } }, "Revoke"))),
         ),
       ),
       h(
@@ -635,7 +642,7 @@ async function access(): Promise<HTMLElement> {
                 class: "danger",
                 type: "button",
                 onclick: async () => {
-                  if (!window.confirm(`Revoke all ${tokens.length} API tokens? Every script and monitor using one stops working.`)) return;
+                  if (!(await confirmAction({ title: `Revoke all ${tokens.length} API tokens?`, what: "Every script and monitor using one is refused from now on. Sessions (browser logins) stay.", confirm: "Revoke all tokens" })).confirmed) return;
                   await api("DELETE", "/api/v1/auth/tokens");
                   showShell("Access");
                 },

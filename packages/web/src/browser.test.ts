@@ -122,4 +122,24 @@ describe("web UI in headless chromium", { skip: hasChromium() ? false : `${CHROM
     assert.equal(await bg(), "rgb(244, 246, 248)");
     await page.close();
   });
+  it("revoking a token asks first: Cancel keeps it, the named button revokes it", async () => {
+    const made = await n.call("POST", "/api/v1/auth/tokens", { token: n.admin, body: { name: "monitor", scope: "read" } });
+    assert.equal(made.status, 201);
+    const page = await ctx.newPage();
+    await page.goto(`https://127.0.0.1:${n.srv.port}/`);
+    await page.fill("#login-password", n.password);
+    await page.click("#login-submit");
+    await page.click('nav button[data-view="Access"]');
+    await page.click(`button[data-revoke="${made.json.id}"]`);
+    await page.locator("dialog.confirm").getByText('Revoke the API token "monitor"?').waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement?.id), "confirm-no", "the safe choice has the focus");
+    await page.click("#confirm-no");
+    const ids = async () => (await n.call("GET", "/api/v1/auth/tokens", { token: n.admin })).json.map((t: { id: string }) => t.id);
+    assert.ok((await ids()).includes(made.json.id));
+    await page.click(`button[data-revoke="${made.json.id}"]`);
+    await page.click("#confirm-yes");
+    await page.locator(`button[data-revoke="${made.json.id}"]`).waitFor({ state: "detached" });
+    assert.ok(!(await ids()).includes(made.json.id));
+    await page.close();
+  });
 });

@@ -86,7 +86,6 @@ describe("web UI: the VMs page in headless chromium", { skip: existsSync(CHROMIU
     const page = await ctx.newPage();
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
-    page.on("dialog", (d) => void d.accept());
     await page.goto(`https://127.0.0.1:${n.srv.port}/`);
     await page.fill("#login-password", n.password);
     await page.click("#login-submit");
@@ -114,9 +113,19 @@ describe("web UI: the VMs page in headless chromium", { skip: existsSync(CHROMIU
       vnc.server.close();
     }
 
+    // Force off asks first; Cancel (the focused default) leaves the VM running.
     await page.click('tr[data-vm="web-vm"] button.danger:text("Force off")');
+    await page.locator("dialog.confirm").getByText("pulling the plug").waitFor();
+    await page.keyboard.press("Escape");
+    await page.locator("dialog.confirm").waitFor({ state: "detached" });
+    assert.equal((await n.call("GET", "/api/v1/vms/web-vm", { token: n.admin })).json.state, "running");
+    await page.click('tr[data-vm="web-vm"] button.danger:text("Force off")');
+    await page.click("#confirm-yes");
     await page.locator('tr[data-vm="web-vm"] td[data-state="shutoff"]').waitFor();
     await page.click('tr[data-vm="web-vm"] button.danger:text("Delete")');
+    await page.locator("dialog.confirm").getByText("web-vm-disk0").first().waitFor();
+    await page.check("#confirm-option");
+    await page.click("#confirm-yes");
     await page.locator('tr[data-vm="web-vm"]').waitFor({ state: "detached" });
     assert.equal((await n.call("GET", "/api/v1/vms", { token: n.admin })).json.vms.length, 0);
     assert.equal((await n.call("GET", "/api/v1/storage/volumes/web-vm-disk0", { token: n.admin })).status, 404, "its disk went with it");

@@ -9,6 +9,7 @@
  * A console whose box left the page is closed. Every value is put in the page as text.
  * app.ts passes its helpers in, so this module has no globals of its own.
  */
+import { confirmAction } from "./dialog.ts";
 import type { QxVnc } from "./vnc.ts";
 
 type Json = Record<string, unknown>;
@@ -191,7 +192,13 @@ export async function vmsView(d: VmsDeps): Promise<HTMLElement> {
             ? fragment(
                 h("button", { class: "secondary", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/shutdown`)) }, "Shut down"),
                 h("button", { class: "secondary", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/reboot`)) }, "Reboot"),
-                h("button", { class: "danger", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/force-off`)) }, "Force off"),
+                h("button", {
+                  class: "danger",
+                  onclick: act(async () => {
+                    const r = await confirmAction({ title: `Force VM ${v.name} off?`, what: "Like pulling the plug: the guest gets no chance to shut down, and what it had not written to disk is lost. Shut down asks the guest instead.", confirm: "Force off" });
+                    if (r.confirmed) await d.api("POST", `/api/v1/vms/${enc(v.name)}/force-off`);
+                  }),
+                }, "Force off"),
                 h("button", { class: "secondary", onclick: () => consoleSlot.replaceChildren(consoleBox(d, v.name)) }, "Console"),
                 h("button", { class: "secondary", "data-action": "display", onclick: () => consoleSlot.replaceChildren(vncBox(d, v.name)) }, "Display"),
               )
@@ -201,8 +208,15 @@ export async function vmsView(d: VmsDeps): Promise<HTMLElement> {
             {
               class: "danger",
               onclick: act(async () => {
-                if (!confirm(`Delete VM ${v.name}${running(v) ? " (it is running: it will be powered off)" : ""} and its disks?`)) return;
-                await d.api("DELETE", `/api/v1/vms/${enc(v.name)}?force=${running(v)}&delete_disks=true`);
+                const disks = v.disks.map((x) => x.volume).filter(Boolean).join(", ");
+                const r = await confirmAction({
+                  title: `Delete VM ${v.name}?`,
+                  what: `Its definition is removed${running(v) ? "; it is running and is powered off first (no clean shutdown)" : ""}. ${disks ? `Its disks (${disks}) are kept unless you tick the box; ISOs are never deleted.` : "It has no disk."}`,
+                  confirm: "Delete VM",
+                  ...(disks ? { option: `Also delete its disks (${disks})` } : {}),
+                });
+                if (!r.confirmed) return;
+                await d.api("DELETE", `/api/v1/vms/${enc(v.name)}?force=${running(v)}&delete_disks=${r.option}`);
               }),
             },
             "Delete",
@@ -297,7 +311,14 @@ export async function vmsView(d: VmsDeps): Promise<HTMLElement> {
             h("td", {}, d.bytes(v.capacity_bytes)),
             h("td", {}, d.bytes(v.allocation_bytes)),
             h("td", {}, v.used_by.join(", ") || "—"),
-            h("td", {}, v.used_by.length ? null : h("button", { class: "secondary", onclick: act(() => d.api("DELETE", `/api/v1/storage/volumes/${enc(v.name)}`)) }, "Delete")),
+            h("td", {}, v.used_by.length ? null : h("button", {
+              class: "secondary",
+              "data-delete-volume": v.name,
+              onclick: act(async () => {
+                const r = await confirmAction({ title: `Delete volume ${v.name}?`, what: `Its ${d.bytes(v.capacity_bytes)} are deleted from /data for good; no VM uses it.`, confirm: "Delete volume" });
+                if (r.confirmed) await d.api("DELETE", `/api/v1/storage/volumes/${enc(v.name)}`);
+              }),
+            }, "Delete")),
           ),
         ),
       ),
