@@ -9,6 +9,8 @@ import { Agent, request } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestNode, type TestNode } from "@quantix/node/api/test-server";
+import { VirtUnavailableError } from "@quantix/node/virt/errors";
+import { memoryVirt } from "@quantix/node/virt/virt-services";
 import { loadWebAssets } from "@quantix/node/web-assets";
 import type { BrowserContext } from "playwright-core";
 import { CHROMIUM, hasChromium, launchChromium, type TestBrowser } from "./test-browser.ts";
@@ -140,6 +142,38 @@ describe("web UI in headless chromium", { skip: hasChromium() ? false : `${CHROM
     await page.click("#confirm-yes");
     await page.locator(`button[data-revoke="${made.json.id}"]`).waitFor({ state: "detached" });
     assert.ok(!(await ids()).includes(made.json.id));
+    await page.close();
+  });
+});
+
+describe("web UI when one call fails", { skip: hasChromium() ? false : `${CHROMIUM} is not installed` }, () => {
+  let n: TestNode;
+  let browser: TestBrowser;
+  before(async () => {
+    // libvirtd "down": listing VMs fails; the pool, volumes and networks still answer.
+    n = await startTestNode({}, {
+      web: await loadWebAssets(),
+      virt: (root) => {
+        const v = memoryVirt(root);
+        return { ...v, vms: { ...v.vms, list: async () => { throw new VirtUnavailableError("libvirtd is not running (rc-service libvirtd start)"); } } };
+      },
+    });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await n?.close();
+  });
+
+  it("the VMs page says so in the VM panel and the rest of the page works", async () => {
+    const page = await browser.ctx.newPage();
+    await page.goto(`https://127.0.0.1:${n.srv.port}/`);
+    await page.fill("#login-password", n.password);
+    await page.click("#login-submit");
+    await page.click('nav button[data-view="VMs"]');
+    await page.locator("#vms-panel").getByText("The VMs could not be listed: libvirtd is not running").waitFor();
+    await page.locator("#vm-create").waitFor();
+    assert.equal(await page.locator("text=The storage pool could not be read").count(), 0, "the storage panel is whole");
     await page.close();
   });
 });

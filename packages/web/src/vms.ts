@@ -154,12 +154,21 @@ function errorOf(text: string, status: number): string {
 /** Renders the VMs page. */
 export async function vmsView(d: VmsDeps): Promise<HTMLElement> {
   const { h } = d;
+  // Each call on its own: one that fails (libvirtd down, /data not mounted) says so in
+  // its panel, and the rest of the page works.
+  const failed: Record<string, string> = {};
+  const get = <T>(key: string, path: string, empty: T) =>
+    d.api<T>("GET", path).catch((e: unknown) => {
+      failed[key] = d.errText(e);
+      return empty;
+    });
   const [vmList, vols, pool, nets] = await Promise.all([
-    d.api<{ vms: Vm[] }>("GET", "/api/v1/vms"),
-    d.api<{ volumes: Volume[] }>("GET", "/api/v1/storage/volumes"),
-    d.api<Json>("GET", "/api/v1/storage"),
-    d.api<{ networks: { name: string; bridge: string; vlan?: number }[] }>("GET", "/api/v1/networks"),
+    get<{ vms: Vm[] }>("vms", "/api/v1/vms", { vms: [] }),
+    get<{ volumes: Volume[] }>("volumes", "/api/v1/storage/volumes", { volumes: [] }),
+    get<Json | null>("pool", "/api/v1/storage", null),
+    get<{ networks: { name: string; bridge: string; vlan?: number }[] }>("networks", "/api/v1/networks", { networks: [] }),
   ]);
+  const problem = (key: string, what: string) => (failed[key] ? d.msg("error", `${what}: ${failed[key]}`) : null);
   const out = h("div");
   const consoleSlot = h("div");
   const act = (f: () => Promise<unknown>) => async () => {
@@ -291,14 +300,17 @@ export async function vmsView(d: VmsDeps): Promise<HTMLElement> {
   return h(
     "div",
     {},
-    h("section", { class: "card" }, h("h2", {}, "Virtual machines"), vmList.vms.length ? table : h("p", { class: "muted" }, "No VMs yet."), out),
+    h("section", { class: "card", id: "vms-panel" }, h("h2", {}, "Virtual machines"), problem("vms", "The VMs could not be listed") ?? (vmList.vms.length ? table : h("p", { class: "muted" }, "No VMs yet.")), out),
     consoleSlot,
-    h("section", { class: "card" }, h("h2", {}, "New VM"), form),
+    h("section", { class: "card" }, h("h2", {}, "New VM"), problem("networks", "The networks could not be read (a new VM can only have no NIC)"), problem("volumes", "The volumes could not be read (no ISO to pick)"), form),
     h(
       "section",
       { class: "card" },
       h("h2", {}, "Storage"),
-      h("p", {}, `${String(pool["path"])} (${String(pool["filesystem"])}): ${d.bytes(Number(pool["available_bytes"]))} free of ${d.bytes(Number(pool["capacity_bytes"]))}; volumes provisioned ${d.bytes(Number(pool["provisioned_bytes"]))}`),
+      pool
+        ? h("p", {}, `${String(pool["path"])} (${String(pool["filesystem"])}): ${d.bytes(Number(pool["available_bytes"]))} free of ${d.bytes(Number(pool["capacity_bytes"]))}; volumes provisioned ${d.bytes(Number(pool["provisioned_bytes"]))}`)
+        : problem("pool", "The storage pool could not be read"),
+      problem("volumes", "The volumes could not be listed"),
       h(
         "table",
         {},
