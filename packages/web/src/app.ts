@@ -192,12 +192,36 @@ function stopTimers(): void {
   page = new AbortController();
 }
 
-function showShell(view = "Dashboard"): void {
+/** The view a URL names: `#/vms` is VMs; anything else is the dashboard. */
+function viewFromHash(hash = location.hash): string {
+  const want = hash.replace(/^#\/?/, "").split("/")[0]?.toLowerCase() ?? "";
+  return Object.keys(VIEWS).find((v) => v.toLowerCase() === want) ?? "Dashboard";
+}
+const hashOf = (view: string) => `#/${view.toLowerCase()}`;
+
+// Each view has its own URL: the nav changes the hash (a history entry), and the
+// hash shows the view, so reload, back and forward keep the place.
+window.addEventListener("hashchange", () => {
+  if (sessionStorage.getItem(TOKEN_KEY)) showShell(viewFromHash());
+});
+
+function showShell(view = viewFromHash()): void {
+  if (location.hash !== hashOf(view)) history.replaceState(null, "", hashOf(view));
   stopTimers();
   const main = h("main");
   const nav = h("nav");
   for (const name of Object.keys(VIEWS)) {
-    nav.append(h("button", { class: name === view ? "active" : "", "data-view": name, onclick: () => showShell(name) }, name));
+    nav.append(
+      h("button", {
+        class: name === view ? "active" : "",
+        "data-view": name,
+        "aria-current": name === view ? "page" : false,
+        onclick: () => {
+          if (location.hash === hashOf(name)) showShell(name);
+          else location.hash = hashOf(name);
+        },
+      }, name),
+    );
   }
   const logout = h("button", {
     class: "secondary",

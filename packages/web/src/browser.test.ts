@@ -144,6 +144,25 @@ describe("web UI in headless chromium", { skip: hasChromium() ? false : `${CHROM
     assert.ok(!(await ids()).includes(made.json.id));
     await page.close();
   });
+  it("every view has its URL: reload, back and forward keep the place; a deep link opens after the login", async () => {
+    const page = await ctx.newPage();
+    await page.goto(`https://127.0.0.1:${n.srv.port}/#/logs`);
+    await page.fill("#login-password", n.password);
+    await page.click("#login-submit");
+    await page.locator("#log-source").waitFor();
+    assert.match(page.url(), /#\/logs$/);
+    await page.click('nav button[data-view="Activity"]');
+    await page.locator("#tasks").waitFor();
+    assert.match(page.url(), /#\/activity$/);
+    await page.reload();
+    await page.locator("#tasks").waitFor();
+    assert.equal(await page.getAttribute('nav button[aria-current="page"]', "data-view"), "Activity");
+    await page.goBack();
+    await page.locator("#log-source").waitFor();
+    await page.goForward();
+    await page.locator("#tasks").waitFor();
+    await page.close();
+  });
 });
 
 describe("web UI when one call fails", { skip: hasChromium() ? false : `${CHROMIUM} is not installed` }, () => {
