@@ -234,11 +234,10 @@ export function updateSession(name: string, broken: readonly BrokenKind[]): Upda
         await page.click('nav button[data-view="Update"]', { timeout: 120_000 });
         await page.setInputFiles("#update-file", host);
         await page.setInputFiles("#update-sig", `${host}.sig`);
-        if (o.allowDowngrade) {
-          page.once("dialog", (d) => void d.accept());
-          await page.check("#update-downgrade");
-        }
+        if (o.allowDowngrade) await page.check("#update-downgrade");
         await page.click("#update-upload");
+        // A downgrade asks first (web/dialog).
+        if (o.allowDowngrade) await page.click("#confirm-yes", { timeout: 60_000 });
         const done = page.getByText("Image installed to the inactive slot").or(page.getByRole("alert"));
         await done.waitFor({ timeout: 900_000 });
         const text = await done.textContent();

@@ -111,9 +111,10 @@ describe("update upload through the API, into qx-update", { timeout: 120_000 }, 
       await page.setInputFiles("#update-sha256", []);
       await page.click("#update-upload");
       await page.getByRole("alert").getByText(/downgrades are refused/).waitFor({ timeout: 30_000 });
-      page.once("dialog", (d) => void d.accept());
       await page.check("#update-downgrade");
       await page.click("#update-upload");
+      await page.locator("dialog.confirm").getByText("may be older than the running version").waitFor();
+      await page.click("#confirm-yes");
       await page.getByText("Image installed to the inactive slot").waitFor({ timeout: 30_000 });
       assert.equal((await readBootEnv(fake.esp)).state.slots.B.version, "0.9.0");
       assert.deepEqual(errors, []);
