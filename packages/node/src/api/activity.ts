@@ -11,9 +11,7 @@ import { z } from "zod";
 import { type EventLog, NodeEvent, Severity } from "../services/events.ts";
 import { Task, type TaskRegistry, TaskState } from "../services/tasks.ts";
 import { type Api, pathParams, type Principal, route } from "./route.ts";
-
-/** Comment line that keeps proxies and browsers from timing out an idle stream. */
-const KEEPALIVE_MS = 15_000;
+import { openEventStream, sseWriter } from "./sse.ts";
 
 /** Who did it, as the task list and event log name them. */
 export function actorOf(p: Principal | null): string | null {
@@ -94,29 +92,13 @@ export function activityRoutes(api: Api, tasks: TaskRegistry, events: EventLog):
     description: "The web UI keeps one of these open and patches its views instead of polling everything.",
     stream: true,
     handler: async ({ req, reply }) => {
-      const res = reply.raw;
-      const send = (text: string) => {
-        if (!res.writableEnded) res.write(text);
-      };
+      const send = sseWriter(reply);
       const offTask = tasks.subscribe((t) => send(`event: task\ndata: ${JSON.stringify(t)}\n\n`));
       const offEvent = events.subscribe((e) => send(`event: event\nid: ${e.id}\ndata: ${JSON.stringify(e)}\n\n`));
-      reply.hijack();
-      res.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        "x-content-type-options": "nosniff",
-        connection: "keep-alive",
-      });
-      send(`: changes from event ${events.lastId}\n\n`);
-      const keepalive = setInterval(() => send(": keepalive\n\n"), KEEPALIVE_MS);
-      const end = () => {
-        clearInterval(keepalive);
+      openEventStream(req, reply, `: changes from event ${events.lastId}\n\n`, () => {
         offTask();
         offEvent();
-        if (!res.writableEnded) res.end();
-      };
-      req.raw.once("close", end);
-      res.once("close", end);
+      });
     },
   });
 }

@@ -7,9 +7,7 @@
 import { z } from "zod";
 import { LogSource, LogSourceName, type NodeLogs } from "../services/logs.ts";
 import { type Api, pathParams, route } from "./route.ts";
-
-/** Comment line sent to keep proxies and browsers from timing out an idle stream. */
-const KEEPALIVE_MS = 15_000;
+import { openEventStream, sseWriter } from "./sse.ts";
 
 export function logsRoutes(api: Api, logs: NodeLogs): void {
   route(api, {
@@ -43,32 +41,13 @@ export function logsRoutes(api: Api, logs: NodeLogs): void {
     stream: true,
     errors: { 404: "no such log", 409: "too many streams open" },
     handler: async ({ params, req, reply }) => {
-      const res = reply.raw;
-      let stop: (() => void) | null = null;
-      const send = (event: string) => {
-        if (!res.writableEnded) res.write(event);
-      };
-      stop = await logs.follow(
+      const send = sseWriter(reply);
+      const stop = await logs.follow(
         params.source,
         (lines) => send(`data: ${JSON.stringify({ lines })}\n\n`),
         (e) => send(`event: error\ndata: ${JSON.stringify({ message: e instanceof Error ? e.message : String(e) })}\n\n`),
       );
-      reply.hijack();
-      res.writeHead(200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-store",
-        "x-content-type-options": "nosniff",
-        connection: "keep-alive",
-      });
-      send(": following\n\n");
-      const keepalive = setInterval(() => send(": keepalive\n\n"), KEEPALIVE_MS);
-      const end = () => {
-        clearInterval(keepalive);
-        stop?.();
-        if (!res.writableEnded) res.end();
-      };
-      req.raw.once("close", end);
-      res.once("close", end);
+      openEventStream(req, reply, ": following\n\n", stop);
     },
   });
 }
