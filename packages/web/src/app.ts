@@ -1,6 +1,7 @@
 /**
  * @module app
- * The Quantix-OS node web UI: one page, no framework. It talks to the node's API with
+ * The Quantix-OS node web UI: one page. The VMs page is Preact components (web/ui);
+ * the other views are still built with the small `h()` helper below. It talks to the node's API with
  * a session token kept in sessionStorage and sent as `Authorization: Bearer` (no
  * cookies, so no CSRF). Every value from the API is put in the page as text, never as
  * HTML.
@@ -153,14 +154,11 @@ const VIEWS: Record<string, () => Promise<HTMLElement>> = {
   Dashboard: dashboard,
   VMs: () =>
     vmsView({
-      h,
       api,
-      msg,
       errText,
       bytes,
-      refresh: () => showShell("VMs"),
       token: () => sessionStorage.getItem(TOKEN_KEY) ?? "",
-      every: (ms, f) => timers.push(window.setInterval(f, ms)),
+      signal: pageSignal(),
     }),
   Activity: () =>
     activityView({
@@ -206,7 +204,8 @@ window.addEventListener("hashchange", () => {
 });
 
 function showShell(view = viewFromHash()): void {
-  if (location.hash !== hashOf(view)) history.replaceState(null, "", hashOf(view));
+  // A deeper URL of the view (`#/vms/web-1/console`) stays for the view to read.
+  if (viewFromHash() !== view || !location.hash.startsWith(hashOf(view))) history.replaceState(null, "", hashOf(view));
   stopTimers();
   const main = h("main");
   const nav = h("nav");

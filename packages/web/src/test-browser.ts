@@ -16,7 +16,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 
 export const CHROMIUM = "/usr/bin/chromium";
 
@@ -44,4 +44,12 @@ export async function launchChromium(): Promise<TestBrowser> {
       await rm(profile, { recursive: true, force: true });
     },
   };
+}
+
+/** Opens the UI on `port` (at `hash`, if given) and logs in as admin with `password`. */
+export async function login(page: Page, port: number, password: string, hash = ""): Promise<void> {
+  await page.goto(`https://127.0.0.1:${port}/${hash}`);
+  await page.fill("#login-password", password);
+  await page.click("#login-submit");
+  await page.locator("header nav").waitFor();
 }

@@ -1,34 +1,38 @@
 /**
  * @module vms
- * The VMs page of the web UI: the VM list with live state and power actions, a create
- * form (name, vCPUs, memory, a new disk, an ISO, a network, firmware, autostart), the
- * storage pool with ISO upload, and the serial console and the VNC display of a running
- * VM over the API's WebSockets (the session token travels as the `qx-auth.<token>`
- * subprotocol, as a browser cannot set headers on a WebSocket). The display viewer
- * (noVNC, web/vnc) is a separate script loaded the first time a display is opened.
- * A console whose box left the page is closed. Every value is put in the page as text.
- * app.ts passes its helpers in, so this module has no globals of its own.
+ * The VMs page of the web UI, in Preact components (web/ui): the VM list with live
+ * state and power actions, a creation wizard (general, storage, network, review), the
+ * storage pool with ISO upload (percent, speed, cancel), and a VM's serial console
+ * (xterm.js, /term.js) or display (noVNC, /vnc.js) over the API's WebSockets; both
+ * viewers are separate scripts loaded the first time one is opened.
+ *
+ * The page keeps its DOM across updates: the list is read again when the node's change
+ * stream (`/api/v1/changes`) names a VM, volume or task, and every 10 s as a fallback,
+ * and Preact patches only what changed, so an open console or a half-filled wizard is
+ * never replaced. Each endpoint is read on its own: one that fails (libvirtd down) says
+ * so in its panel with the API's sentence, and the rest works. A console has its URL
+ * (`#/vms/NAME/console`, `#/vms/NAME/display`), so a reload reopens it. The session
+ * token travels on a WebSocket as the `qx-auth.<token>` subprotocol (a browser cannot
+ * set headers there).
  */
+import { followChanges } from "./activity.ts";
 import { confirmAction } from "./dialog.ts";
+import type { QxTerm, TermSession, TermStatus } from "./term.ts";
+import { html, loadScript, loadStyle, render, unmount, useCallback, useEffect, useRef, useState } from "./ui.ts";
 import type { QxVnc } from "./vnc.ts";
 
 type Json = Record<string, unknown>;
-type Child = Node | string | null | undefined | false;
 
 export interface VmsDeps {
-  h(tag: string, attrs?: Record<string, unknown>, ...children: Child[]): HTMLElement;
   api<T = Json>(method: string, path: string, body?: unknown): Promise<T>;
-  msg(kind: "error" | "info" | "warn", text: string): HTMLElement;
   errText(e: unknown): string;
   bytes(n: number): string;
-  /** Re-renders this page. */
-  refresh(): void;
   token(): string;
-  /** Registers an interval to clear when the page is left. */
-  every(ms: number, f: () => void): void;
+  /** Aborted when the page is left: the page unmounts, its streams and timers end. */
+  signal: AbortSignal;
 }
 
-interface Vm {
+export interface Vm {
   name: string;
   state: string;
   vcpus: number;
@@ -38,108 +42,431 @@ interface Vm {
   disks: { volume: string | null }[];
   nics: { network: string | null; vlan: number | null }[];
 }
-interface Volume {
+export interface Volume {
   name: string;
   capacity_bytes: number;
   allocation_bytes: number;
   format: string;
   used_by: string[];
 }
+interface Network {
+  name: string;
+  bridge: string;
+  vlan?: number;
+}
+interface Pool {
+  path: string;
+  filesystem: string;
+  available_bytes: number;
+  capacity_bytes: number;
+  provisioned_bytes: number;
+}
+/** What the page reads; `null` while loading; an error sentence when the read failed. */
+type Loaded<T> = { ok: true; value: T } | { ok: false; error: string } | null;
+interface PageData {
+  vms: Loaded<Vm[]>;
+  volumes: Loaded<Volume[]>;
+  pool: Loaded<Pool>;
+  networks: Loaded<Network[]>;
+  freeMib: Loaded<number>;
+}
+type ConsoleKind = "console" | "display";
+interface Open {
+  vm: string;
+  kind: ConsoleKind;
+}
+
+const MIB = 1048576;
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const enc = encodeURIComponent;
+const running = (v: Vm) => v.state === "running" || v.state === "paused";
+
+/** The console a URL names: `#/vms/web-1/console`. */
+export function consoleFromHash(hash: string): Open | null {
+  const m = /^#\/vms\/([^/]+)\/(console|display)$/.exec(hash);
+  return m?.[1] && m[2] ? { vm: decodeURIComponent(m[1]), kind: m[2] as ConsoleKind } : null;
+}
 
 /** The WebSocket URL of a VM's `console` or `vnc` and the subprotocols that carry the token. */
 function wsTarget(d: VmsDeps, name: string, kind: "console" | "vnc"): [string, string[]] {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  return [`${proto}//${location.host}/api/v1/vms/${encodeURIComponent(name)}/${kind}`, ["qx-console", `qx-auth.${d.token()}`]];
+  return [`${proto}//${location.host}/api/v1/vms/${enc(name)}/${kind}`, ["qx-console", `qx-auth.${d.token()}`]];
 }
 
-/** Calls `close` once `box` is no longer in the page (the page re-rendered or was left). */
-function closeWhenGone(box: HTMLElement, close: () => void): void {
-  const timer = window.setInterval(() => {
-    if (box.isConnected) return;
-    window.clearInterval(timer);
-    close();
-  }, 1000);
+function Msg({ kind, text }: { kind: "error" | "info" | "warn"; text: string }) {
+  return html`<div class=${`msg ${kind}`} role=${kind === "error" ? "alert" : "status"}>${text}</div>`;
 }
 
-let vncScript: Promise<QxVnc> | null = null;
-/** Loads /vnc.js (noVNC) once. */
-function loadVnc(): Promise<QxVnc> {
-  vncScript ??= new Promise<QxVnc>((resolve, reject) => {
-    const s = document.createElement("script");
-    s.src = "/vnc.js";
-    s.onload = () => {
-      const v = (window as unknown as { qxVnc?: QxVnc }).qxVnc;
-      if (v) resolve(v);
-      else reject(new Error("the VNC viewer did not load"));
+/** A panel's body: a spinner while loading, the API's sentence when the read failed. */
+function Panel<T>({ data, what, children }: { data: Loaded<T>; what: string; children: (v: T) => unknown }) {
+  if (data === null) return html`<p class="muted loading" aria-busy="true"><span class="spinner"></span> Loading…</p>`;
+  if (!data.ok) return html`<${Msg} kind="error" text=${`${what}: ${data.error}`} />`;
+  return children(data.value);
+}
+
+// ---- consoles ----------------------------------------------------------------
+
+/** A VM's serial console in xterm.js. */
+function SerialConsole({ d, vm }: { d: VmsDeps; vm: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [status, setStatus] = useState<{ s: TermStatus | "loading"; text: string }>({ s: "loading", text: "loading the terminal…" });
+  const session = useRef<TermSession | null>(null);
+  useEffect(() => {
+    let gone = false;
+    loadStyle("/term.css");
+    loadScript<QxTerm>("/term.js", "qxTerm", "serial console").then(
+      (t) => {
+        if (gone || !box.current) return;
+        const [url, protocols] = wsTarget(d, vm, "console");
+        session.current = t.open(box.current, url, protocols, (s, text) => !gone && setStatus({ s, text }));
+        (box.current as HTMLDivElement & { qxTerm?: TermSession }).qxTerm = session.current;
+      },
+      (e: unknown) => setStatus({ s: "error", text: d.errText(e) }),
+    );
+    return () => {
+      gone = true;
+      session.current?.dispose();
     };
-    s.onerror = () => {
-      vncScript = null;
-      reject(new Error("could not load the VNC viewer (/vnc.js)"));
+  }, [vm]);
+  const size = session.current?.size();
+  return html`
+    <div class=${status.s === "error" ? "bad" : "muted"} id="vm-console-status" data-status=${status.s}>
+      ${status.text}${status.s === "connected" && size ? ` · ${size.cols}×${size.rows} · Ctrl+Shift+C / Ctrl+Shift+V copy and paste` : ""}
+    </div>
+    <div class="term-screen" id="vm-console" ref=${box}></div>`;
+}
+
+/** A VM's display in noVNC, scaled into the box. */
+function Display({ d, vm }: { d: VmsDeps; vm: string }) {
+  const box = useRef<HTMLDivElement>(null);
+  const [status, setStatus] = useState({ s: "connecting", text: `connecting to the display of ${vm}…` });
+  const viewer = useRef<ReturnType<QxVnc["open"]> | null>(null);
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    let gone = false;
+    loadScript<QxVnc>("/vnc.js", "qxVnc", "VNC viewer").then(
+      (v) => {
+        if (gone || !box.current) return;
+        const [url, protocols] = wsTarget(d, vm, "vnc");
+        viewer.current = v.open(box.current, url, protocols, (s, text) => !gone && setStatus({ s, text }));
+        setReady(true);
+      },
+      (e: unknown) => setStatus({ s: "error", text: d.errText(e) }),
+    );
+    return () => {
+      gone = true;
+      viewer.current?.disconnect();
     };
-    document.head.append(s);
+  }, [vm]);
+  return html`
+    <div class=${status.s === "error" ? "bad" : "muted"} id="vm-vnc-status" data-status=${status.s}>${status.text}</div>
+    <div class="vnc-screen" id="vm-vnc" ref=${box}></div>
+    ${ready && html`<div class="row"><button class="secondary" onClick=${() => viewer.current?.ctrlAltDel()}>Send Ctrl+Alt+Del</button></div>`}`;
+}
+
+function ConsolePanel({ d, open, close }: { d: VmsDeps; open: Open; close: () => void }) {
+  return html`
+    <section class="card" id="console-panel" data-vm=${open.vm} data-kind=${open.kind}>
+      <div class="row spread">
+        <h2>${open.kind === "console" ? "Console" : "Display"}: ${open.vm}</h2>
+        <button class="secondary" id="console-close" onClick=${close}>Close</button>
+      </div>
+      ${open.kind === "console" ? html`<${SerialConsole} key=${open.vm} d=${d} vm=${open.vm} />` : html`<${Display} key=${open.vm} d=${d} vm=${open.vm} />`}
+    </section>`;
+}
+
+// ---- the VM list ---------------------------------------------------------------
+
+function VmRow({ d, v, act, openConsole }: { d: VmsDeps; v: Vm; act: (f: () => Promise<unknown>) => () => void; openConsole: (o: Open) => void }) {
+  const path = `/api/v1/vms/${enc(v.name)}`;
+  const forceOff = act(async () => {
+    const r = await confirmAction({ title: `Force VM ${v.name} off?`, what: "Like pulling the plug: the guest gets no chance to shut down, and what it had not written to disk is lost. Shut down asks the guest instead.", confirm: "Force off" });
+    if (r.confirmed) await d.api("POST", `${path}/force-off`);
   });
-  return vncScript;
+  const remove = act(async () => {
+    const disks = v.disks.map((x) => x.volume).filter(Boolean).join(", ");
+    const r = await confirmAction({
+      title: `Delete VM ${v.name}?`,
+      what: `Its definition is removed${running(v) ? "; it is running and is powered off first (no clean shutdown)" : ""}. ${disks ? `Its disks (${disks}) are kept unless you tick the box; ISOs are never deleted.` : "It has no disk."}`,
+      confirm: "Delete VM",
+      ...(disks ? { option: `Also delete its disks (${disks})` } : {}),
+    });
+    if (r.confirmed) await d.api("DELETE", `${path}?force=${running(v)}&delete_disks=${r.option}`);
+  });
+  const stateClass = v.state === "running" ? "ok" : v.state === "shutoff" ? "muted" : "bad";
+  return html`
+    <tr data-vm=${v.name}>
+      <td><strong>${v.name}</strong>${v.autostart && html`<div class="muted">starts with the node</div>`}</td>
+      <td class=${stateClass} data-state=${v.state}>${v.state}</td>
+      <td>${v.vcpus} vCPU, ${v.memory_mib} MiB, ${v.firmware}</td>
+      <td>
+        ${v.disks.map((x) => x.volume ?? "?").join(", ") || "no disk"}
+        <div class="muted">${v.nics.map((n) => `${n.network ?? "?"}${n.vlan ? ` (VLAN ${n.vlan})` : ""}`).join(", ")}</div>
+      </td>
+      <td class="actions">
+        ${
+          running(v)
+            ? html`
+              <button class="secondary" onClick=${act(() => d.api("POST", `${path}/shutdown`))}>Shut down</button>
+              <button class="secondary" onClick=${act(() => d.api("POST", `${path}/reboot`))}>Reboot</button>
+              <button class="danger" onClick=${forceOff}>Force off</button>
+              <button class="secondary" data-action="console" onClick=${() => openConsole({ vm: v.name, kind: "console" })}>Console</button>
+              <button class="secondary" data-action="display" onClick=${() => openConsole({ vm: v.name, kind: "display" })}>Display</button>`
+            : html`<button class="primary" data-action="start" onClick=${act(() => d.api("POST", `${path}/start`))}>Start</button>`
+        }
+        <button class="danger" onClick=${remove}>Delete</button>
+      </td>
+    </tr>`;
 }
 
-/** The VNC display of `name`, scaled into the box; keys and mouse go to the VM. */
-function vncBox(d: VmsDeps, name: string): HTMLElement {
-  const screen = d.h("div", { class: "vnc-screen", id: "vm-vnc" });
-  const status = d.h("div", { class: "muted", id: "vm-vnc-status", "data-status": "connecting" }, `connecting to the display of ${name}…`);
-  const buttons = d.h("div", { class: "row" });
-  const box = d.h("div", { class: "card" }, d.h("h2", {}, `Display: ${name}`), status, screen, buttons);
-  const show = (state: string, text: string) => {
-    status.textContent = text;
-    status.setAttribute("data-status", state);
-    status.className = state === "error" ? "bad" : "muted";
-  };
-  loadVnc().then(
-    (vnc) => {
-      const [url, protocols] = wsTarget(d, name, "vnc");
-      const viewer = vnc.open(screen, url, protocols, show);
-      buttons.append(
-        d.h("button", { class: "secondary", onclick: () => viewer.ctrlAltDel() }, "Send Ctrl+Alt+Del"),
-        d.h("button", { class: "secondary", onclick: () => viewer.disconnect() }, "Disconnect"),
-      );
-      closeWhenGone(box, () => viewer.disconnect());
-    },
-    (e: unknown) => show("error", d.errText(e)),
-  );
-  return box;
+// ---- the creation wizard -----------------------------------------------------------
+
+interface Draft {
+  name: string;
+  vcpus: number;
+  memory: number;
+  firmware: "bios" | "uefi";
+  autostart: boolean;
+  diskMode: "new" | "existing" | "none";
+  diskGib: number;
+  existing: string;
+  iso: string;
+  network: string;
+  vlan: string;
+  start: boolean;
+}
+const STEPS = ["General", "Storage", "Network", "Review"] as const;
+
+/** The field errors of `step` (empty when the step may be left forward). */
+export function draftErrors(step: number, x: Draft, ctx: { freeMib: number | null; vmNames: string[]; volumes: string[] }): Record<string, string> {
+  const e: Record<string, string> = {};
+  if (step === 0) {
+    if (!NAME_RE.test(x.name)) e["name"] = "A name is 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit.";
+    else if (ctx.vmNames.includes(x.name)) e["name"] = `A VM named ${x.name} exists already; pick another name.`;
+    if (!Number.isInteger(x.vcpus) || x.vcpus < 1 || x.vcpus > 256) e["vcpus"] = "vCPUs must be a whole number from 1 to 256.";
+    if (!Number.isInteger(x.memory) || x.memory < 16) e["memory"] = "Memory must be at least 16 MiB.";
+    else if (x.start && ctx.freeMib !== null && x.memory > ctx.freeMib)
+      e["memory"] = `Memory must be at most ${ctx.freeMib} MiB: that is what this host has free now. Lower it, or create the VM without starting it (Review step).`;
+  }
+  if (step === 1) {
+    if (x.diskMode === "new") {
+      if (!(x.diskGib > 0)) e["disk"] = "A new disk needs a size above 0 GiB.";
+      else if (ctx.volumes.includes(`${x.name}-disk0`)) e["disk"] = `A volume named ${x.name}-disk0 exists already: pick it as an existing disk, or rename the VM.`;
+    }
+    if (x.diskMode === "existing" && !x.existing) e["existing"] = "Pick the volume to use as the disk.";
+  }
+  if (step === 2 && x.vlan !== "") {
+    const v = Number(x.vlan);
+    if (!Number.isInteger(v) || v < 1 || v > 4094) e["vlan"] = "A VLAN is a whole number from 1 to 4094.";
+  }
+  return e;
 }
 
-/** The serial console of `name` in a <pre>; typed keys go to the guest. */
-function consoleBox(d: VmsDeps, name: string): HTMLElement {
-  const out = d.h("pre", { class: "log", id: "vm-console", tabindex: "0" });
-  const status = d.h("div", { class: "muted" }, `connecting to ${name}…`);
-  const ws = new WebSocket(...wsTarget(d, name, "console"));
-  ws.binaryType = "arraybuffer";
-  const decoder = new TextDecoder();
-  ws.onopen = () => {
-    status.textContent = `connected to the serial console of ${name} (click here and type)`;
-    out.focus();
+/** The API spec a finished draft makes. */
+export function draftSpec(x: Draft): Json {
+  const disks = x.diskMode === "new" ? [{ volume: `${x.name}-disk0`, size_mib: Math.round(x.diskGib * 1024) }] : x.diskMode === "existing" ? [{ volume: x.existing }] : [];
+  const spec: Json = {
+    name: x.name,
+    vcpus: x.vcpus,
+    memory_mib: x.memory,
+    firmware: x.firmware,
+    autostart: x.autostart,
+    disks,
+    nics: x.network ? [{ network: x.network, ...(x.vlan ? { vlan: Number(x.vlan) } : {}) }] : [],
+    start: x.start,
   };
-  ws.onmessage = (ev) => {
-    out.textContent = (out.textContent + decoder.decode(ev.data as ArrayBuffer, { stream: true })).slice(-20_000);
-    out.scrollTop = out.scrollHeight;
+  if (x.iso) {
+    spec["cdrom"] = x.iso;
+    spec["boot"] = ["cdrom", "disk"];
+  }
+  return spec;
+}
+
+function Field({ label, error, children, hint }: { label: string; error?: string | undefined; children: unknown; hint?: unknown }) {
+  return html`<label class=${error ? "invalid" : ""}>${label}${children}${hint && html`<span class="muted hint">${hint}</span>`}${error && html`<span class="field-error" role="alert">${error}</span>`}</label>`;
+}
+
+function Wizard({ d, data, created }: { d: VmsDeps; data: PageData; created: () => void }) {
+  const nets = data.networks?.ok ? data.networks.value : [];
+  const vols = data.volumes?.ok ? data.volumes.value : [];
+  const freeMib = data.freeMib?.ok ? data.freeMib.value : null;
+  const vmNames = data.vms?.ok ? data.vms.value.map((v) => v.name) : [];
+  const initial = (): Draft => ({
+    name: "", vcpus: 1, memory: 1024, firmware: "bios", autostart: false, diskMode: "new", diskGib: 20, existing: "", iso: "",
+    network: (nets.find((n) => n.name === "VM Network") ?? nets[0])?.name ?? "", vlan: "", start: true,
+  });
+  const [x, setX] = useState<Draft>(initial);
+  const [step, setStep] = useState(0);
+  const [shown, setShown] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState(false);
+  const [failure, setFailure] = useState("");
+  // The default network arrives with the first read; pick it unless the user chose.
+  const picked = useRef(false);
+  useEffect(() => {
+    if (!picked.current && !x.network && nets.length) setX((o) => ({ ...o, network: (nets.find((n) => n.name === "VM Network") ?? nets[0])?.name ?? "" }));
+  }, [nets.length]);
+  const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
+    if (k === "network") picked.current = true;
+    setX((o) => ({ ...o, [k]: v }));
+    setShown((s) => (s[k === "diskGib" ? "disk" : (k as string)] ? { ...s, [k === "diskGib" ? "disk" : k]: "" } : s));
   };
-  ws.onclose = () => {
-    status.textContent = "console closed";
+  const ctx = { freeMib, vmNames, volumes: vols.map((v) => v.name) };
+  const next = () => {
+    const e = draftErrors(step, x, ctx);
+    setShown(e);
+    if (Object.keys(e).length === 0) setStep(step + 1);
   };
-  out.addEventListener("keydown", (ev) => {
-    const key = ev.key === "Enter" ? "\r" : ev.key === "Backspace" ? "\x7f" : ev.key === "Tab" ? "\t" : ev.key.length === 1 ? ev.key : "";
-    if (!key || ws.readyState !== WebSocket.OPEN) return;
+  const submit = async (ev: Event) => {
     ev.preventDefault();
-    ws.send(new TextEncoder().encode(ev.ctrlKey && key.length === 1 ? String.fromCharCode(key.toUpperCase().charCodeAt(0) - 64) : key));
-  });
-  const box = d.h("div", { class: "card" }, d.h("h2", {}, `Console: ${name}`), status, out, d.h("button", { class: "secondary", onclick: () => ws.close() }, "Disconnect"));
-  closeWhenGone(box, () => ws.close());
-  return box;
+    if (step < STEPS.length - 1) return next();
+    for (let s = 0; s < STEPS.length - 1; s++) {
+      const e = draftErrors(s, x, ctx);
+      if (Object.keys(e).length) {
+        setStep(s);
+        setShown(e);
+        return;
+      }
+    }
+    setBusy(true);
+    setFailure("");
+    try {
+      await d.api("POST", "/api/v1/vms", draftSpec(x));
+      setX(initial());
+      setStep(0);
+      created();
+    } catch (e) {
+      setFailure(d.errText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const num = (k: "vcpus" | "memory" | "diskGib") => (ev: Event) => set(k, Number((ev.target as HTMLInputElement).value));
+  const str = (k: "name" | "existing" | "iso" | "network" | "vlan" | "firmware" | "diskMode") => (ev: Event) => set(k, (ev.target as HTMLInputElement).value as never);
+  const chk = (k: "autostart" | "start") => (ev: Event) => set(k, (ev.target as HTMLInputElement).checked);
+  const isos = vols.filter((v) => v.format === "iso");
+  const disksFree = vols.filter((v) => v.format !== "iso" && v.used_by.length === 0);
+  const net = nets.find((n) => n.name === x.network);
+  const diskText = x.diskMode === "new" ? `new ${x.diskGib} GiB disk ${x.name}-disk0` : x.diskMode === "existing" ? `existing volume ${x.existing}` : "no disk";
+  return html`
+    <form id="vm-create" data-step=${STEPS[step]} onSubmit=${submit} novalidate>
+      <ol class="steps">${STEPS.map((s, i) => html`<li class=${i === step ? "active" : i < step ? "done" : ""} aria-current=${i === step ? "step" : undefined}>${s}</li>`)}</ol>
+      <div class="row" hidden=${step !== 0}>
+        <${Field} label="Name" error=${shown["name"]}><input name="name" value=${x.name} onInput=${str("name")} autocomplete="off" /><//>
+        <${Field} label="vCPUs" error=${shown["vcpus"]}><input name="vcpus" type="number" min="1" max="256" value=${x.vcpus} onInput=${num("vcpus")} /><//>
+        <${Field} label="Memory (MiB)" error=${shown["memory"]}
+          hint=${freeMib === null ? (data.freeMib && !data.freeMib.ok ? "free memory unknown" : "") : html`<span id="host-free">${freeMib} MiB free on this host</span>`}>
+          <input name="memory" type="number" min="16" value=${x.memory} onInput=${num("memory")} /><//>
+        <${Field} label="Firmware"><select name="firmware" value=${x.firmware} onChange=${str("firmware")}><option value="bios">BIOS</option><option value="uefi">UEFI</option></select><//>
+        <${Field} label="Autostart"><input name="autostart" type="checkbox" checked=${x.autostart} onChange=${chk("autostart")} /><//>
+      </div>
+      <div class="row" hidden=${step !== 1}>
+        <${Field} label="Disk">
+          <select name="diskMode" value=${x.diskMode} onChange=${str("diskMode")}>
+            <option value="new">New disk</option><option value="existing" disabled=${disksFree.length === 0}>Existing volume</option><option value="none">No disk</option>
+          </select><//>
+        ${x.diskMode === "new" && html`<${Field} label="Size (GiB)" error=${shown["disk"]}><input name="disk" type="number" min="1" value=${x.diskGib} onInput=${num("diskGib")} /><//>`}
+        ${x.diskMode === "existing" && html`<${Field} label="Volume" error=${shown["existing"]}><select name="existing" value=${x.existing} onChange=${str("existing")}><option value="">pick one</option>${disksFree.map((v) => html`<option value=${v.name}>${v.name} (${d.bytes(v.capacity_bytes)})</option>`)}</select><//>`}
+        <${Field} label="ISO" hint=${isos.length ? "" : "no ISO in the pool yet: upload one below"}><select name="iso" value=${x.iso} onChange=${str("iso")}><option value="">none</option>${isos.map((i) => html`<option value=${i.name}>${i.name}</option>`)}</select><//>
+      </div>
+      <div class="row" hidden=${step !== 2}>
+        <${Field} label="Network" hint=${nets.length ? "" : "this node has no VM network yet (Network page): the VM gets no NIC"}>
+          <select name="network" value=${x.network} onChange=${str("network")}><option value="">none</option>${nets.map((n) => html`<option value=${n.name}>${n.name}${n.vlan ? ` (VLAN ${n.vlan})` : ""} on ${n.bridge}</option>`)}</select><//>
+        ${x.network && net?.vlan === undefined && html`<${Field} label="VLAN (optional)" error=${shown["vlan"]}><input name="vlan" type="number" min="1" max="4094" value=${x.vlan} onInput=${str("vlan")} /><//>`}
+      </div>
+      <div hidden=${step !== 3}>
+        <dl class="review" id="vm-review">
+          <dt>Name</dt><dd>${x.name}</dd>
+          <dt>CPU and memory</dt><dd>${x.vcpus} vCPU, ${x.memory} MiB, ${x.firmware === "uefi" ? "UEFI" : "BIOS"}</dd>
+          <dt>Storage</dt><dd>${diskText}${x.iso ? `; boots ${x.iso} first` : ""}</dd>
+          <dt>Network</dt><dd>${x.network ? `${x.network}${x.vlan ? ` VLAN ${x.vlan}` : net?.vlan ? ` (VLAN ${net.vlan})` : ""}` : "no NIC"}</dd>
+        </dl>
+        <label class="inline"><input name="start" type="checkbox" checked=${x.start} onChange=${chk("start")} /> Start it now</label>
+      </div>
+      ${failure && html`<${Msg} kind="error" text=${failure} />`}
+      <div class="row">
+        ${step > 0 && html`<button type="button" class="secondary" data-step-back onClick=${() => { setShown({}); setStep(step - 1); }}>Back</button>`}
+        ${step < STEPS.length - 1 ? html`<button type="submit" class="primary" data-step-next>Next</button>` : html`<button type="submit" class="primary" id="vm-create-submit" disabled=${busy}>${busy ? "Creating…" : x.start ? "Create and start" : "Create"}</button>`}
+      </div>
+    </form>`;
 }
 
-function fragment(...nodes: Node[]): DocumentFragment {
-  const f = document.createDocumentFragment();
-  f.append(...nodes);
-  return f;
+// ---- storage -------------------------------------------------------------------------
+
+interface UploadState {
+  name: string;
+  loaded: number;
+  total: number;
+  rate: number;
+  xhr: XMLHttpRequest;
+}
+
+function Storage({ d, data, act, reload }: { d: VmsDeps; data: PageData; act: (f: () => Promise<unknown>) => () => void; reload: () => void }) {
+  const [up, setUp] = useState<UploadState | null>(null);
+  const [note, setNote] = useState<{ kind: "error" | "info"; text: string } | null>(null);
+  const start = (file: File) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", `/api/v1/storage/volumes/${enc(file.name)}/content`);
+    xhr.setRequestHeader("authorization", `Bearer ${d.token()}`);
+    xhr.setRequestHeader("content-type", "application/octet-stream");
+    const t0 = performance.now();
+    setNote(null);
+    setUp({ name: file.name, loaded: 0, total: file.size, rate: 0, xhr });
+    xhr.upload.onprogress = (e) => {
+      const s = (performance.now() - t0) / 1000;
+      setUp((u) => u && { ...u, loaded: e.loaded, total: e.lengthComputable ? e.total : file.size, rate: s > 0 ? e.loaded / s : 0 });
+    };
+    xhr.onload = () => {
+      setUp(null);
+      if (xhr.status === 201) {
+        setNote({ kind: "info", text: `${file.name} uploaded (${d.bytes(file.size)}).` });
+        reload();
+      } else setNote({ kind: "error", text: errorOf(xhr.responseText, xhr.status) });
+    };
+    xhr.onerror = () => {
+      setUp(null);
+      setNote({ kind: "error", text: "The upload failed: the connection to the node was lost. Try again." });
+    };
+    xhr.onabort = () => {
+      setUp(null);
+      setNote({ kind: "info", text: `The upload of ${file.name} was cancelled; nothing was kept.` });
+    };
+    xhr.send(file);
+  };
+  const pct = up?.total ? Math.floor((100 * up.loaded) / up.total) : 0;
+  return html`
+    <section class="card" id="storage-panel">
+      <h2>Storage</h2>
+      <${Panel} data=${data.pool} what="The storage pool could not be read">${(p: Pool) =>
+        html`<p>${p.path} (${p.filesystem}): ${d.bytes(p.available_bytes)} free of ${d.bytes(p.capacity_bytes)}; volumes provisioned ${d.bytes(p.provisioned_bytes)}</p>`}<//>
+      <${Panel} data=${data.volumes} what="The volumes could not be listed">${(vols: Volume[]) => html`
+        <table id="volume-table">
+          <tr><th>Volume</th><th>Size</th><th>Allocated</th><th>Used by</th><th></th></tr>
+          ${vols.map((v) => html`
+            <tr key=${v.name} data-volume=${v.name}>
+              <td>${v.name}</td><td>${d.bytes(v.capacity_bytes)}</td><td>${d.bytes(v.allocation_bytes)}</td><td>${v.used_by.join(", ") || "—"}</td>
+              <td>${!v.used_by.length && html`<button class="secondary" data-delete-volume=${v.name} onClick=${act(async () => {
+                const r = await confirmAction({ title: `Delete volume ${v.name}?`, what: `Its ${d.bytes(v.capacity_bytes)} are deleted from /data for good; no VM uses it.`, confirm: "Delete volume" });
+                if (r.confirmed) await d.api("DELETE", `/api/v1/storage/volumes/${enc(v.name)}`);
+              })}>Delete</button>`}</td>
+            </tr>`)}
+        </table>`}<//>
+      <div class="row">
+        <label>Upload an ISO<input type="file" id="iso-upload" accept=".iso,application/octet-stream" disabled=${up !== null}
+          onChange=${(ev: Event) => {
+            const input = ev.target as HTMLInputElement;
+            const f = input.files?.[0];
+            input.value = "";
+            if (f) start(f);
+          }} /></label>
+      </div>
+      ${up && html`
+        <div class="upload" id="upload-progress" data-volume=${up.name}>
+          <progress max="100" value=${pct}></progress>
+          <span id="upload-text">${up.name}: ${d.bytes(up.loaded)} of ${d.bytes(up.total)} (${pct} %), ${d.bytes(up.rate)}/s</span>
+          <button class="secondary" id="upload-cancel" onClick=${() => up.xhr.abort()}>Cancel</button>
+        </div>`}
+      ${note && html`<${Msg} kind=${note.kind} text=${note.text} />`}
+    </section>`;
 }
 
 /** The `message` of an API error answer, or a generic text. */
@@ -147,194 +474,92 @@ function errorOf(text: string, status: number): string {
   try {
     return String((JSON.parse(text) as Json)["message"]);
   } catch {
-    return `upload failed: HTTP ${status}`;
+    return `The upload failed: HTTP ${status}.`;
   }
 }
 
-/** Renders the VMs page. */
-export async function vmsView(d: VmsDeps): Promise<HTMLElement> {
-  const { h } = d;
-  // Each call on its own: one that fails (libvirtd down, /data not mounted) says so in
-  // its panel, and the rest of the page works.
-  const failed: Record<string, string> = {};
-  const get = <T>(key: string, path: string, empty: T) =>
-    d.api<T>("GET", path).catch((e: unknown) => {
-      failed[key] = d.errText(e);
-      return empty;
-    });
-  const [vmList, vols, pool, nets] = await Promise.all([
-    get<{ vms: Vm[] }>("vms", "/api/v1/vms", { vms: [] }),
-    get<{ volumes: Volume[] }>("volumes", "/api/v1/storage/volumes", { volumes: [] }),
-    get<Json | null>("pool", "/api/v1/storage", null),
-    get<{ networks: { name: string; bridge: string; vlan?: number }[] }>("networks", "/api/v1/networks", { networks: [] }),
-  ]);
-  const problem = (key: string, what: string) => (failed[key] ? d.msg("error", `${what}: ${failed[key]}`) : null);
-  const out = h("div");
-  const consoleSlot = h("div");
+// ---- the page ------------------------------------------------------------------------
+
+function VmsPage({ d }: { d: VmsDeps }) {
+  const [data, setData] = useState<PageData>({ vms: null, volumes: null, pool: null, networks: null, freeMib: null });
+  const [open, setOpen] = useState<Open | null>(() => consoleFromHash(location.hash));
+  const [actionError, setActionError] = useState("");
+  const reload = useCallback(() => {
+    const read = <K extends keyof PageData, T>(key: K, path: string, pick: (j: Json) => T) =>
+      d.api("GET", path).then(
+        (j) => setData((o) => ({ ...o, [key]: { ok: true, value: pick(j) } })),
+        (e: unknown) => setData((o) => ({ ...o, [key]: { ok: false, error: d.errText(e) } })),
+      );
+    void read("vms", "/api/v1/vms", (j) => j["vms"] as Vm[]);
+    void read("volumes", "/api/v1/storage/volumes", (j) => j["volumes"] as Volume[]);
+    void read("pool", "/api/v1/storage", (j) => j as unknown as Pool);
+    void read("networks", "/api/v1/networks", (j) => (j["networks"] as Network[]) ?? []);
+    void read("freeMib", "/api/v1/node", (j) => Math.floor(Number((j["memory"] as Json)["availableBytes"]) / MIB));
+  }, []);
+  useEffect(() => {
+    reload();
+    const timer = window.setInterval(reload, 10_000);
+    let pending = 0;
+    // A change that names a VM, a volume or a task: read again (coalesced over 300 ms).
+    void followChanges(d.token, d.signal, (type, x) => {
+      const o = x as Json;
+      const about = String(o["subject"] ?? o["target"] ?? "");
+      if (type !== "task" && type !== "event") return;
+      if (!/^(vm|volume|storage):/.test(about) && !String(o["kind"] ?? "").startsWith("vm")) return;
+      window.clearTimeout(pending);
+      pending = window.setTimeout(reload, 300);
+    }, async () => reload());
+    return () => {
+      window.clearInterval(timer);
+      window.clearTimeout(pending);
+    };
+  }, []);
+  const openConsole = (o: Open | null) => {
+    setOpen(o);
+    history.replaceState(null, "", o ? `#/vms/${enc(o.vm)}/${o.kind}` : "#/vms");
+  };
   const act = (f: () => Promise<unknown>) => async () => {
-    out.replaceChildren();
+    setActionError("");
     try {
       await f();
-      d.refresh();
+      reload();
     } catch (e) {
-      out.append(d.msg("error", d.errText(e)));
+      setActionError(d.errText(e));
     }
   };
-  const enc = encodeURIComponent;
-  const running = (v: Vm) => v.state === "running" || v.state === "paused";
-  const table = h(
-    "table",
-    { id: "vm-table" },
-    h("tr", {}, h("th", {}, "VM"), h("th", {}, "State"), h("th", {}, "CPU / memory"), h("th", {}, "Disks / networks"), h("th", {}, "")),
-    ...vmList.vms.map((v) =>
-      h(
-        "tr",
-        { "data-vm": v.name },
-        h("td", {}, h("strong", {}, v.name), v.autostart ? h("div", { class: "muted" }, "starts with the node") : null),
-        h("td", { class: v.state === "running" ? "ok" : v.state === "shutoff" ? "muted" : "bad", "data-state": v.state }, v.state),
-        h("td", {}, `${v.vcpus} vCPU, ${v.memory_mib} MiB, ${v.firmware}`),
-        h("td", {}, v.disks.map((x) => x.volume ?? "?").join(", ") || "no disk", h("div", { class: "muted" }, v.nics.map((n) => `${n.network ?? "?"}${n.vlan ? ` (VLAN ${n.vlan})` : ""}`).join(", "))),
-        h(
-          "td",
-          {},
-          running(v)
-            ? fragment(
-                h("button", { class: "secondary", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/shutdown`)) }, "Shut down"),
-                h("button", { class: "secondary", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/reboot`)) }, "Reboot"),
-                h("button", {
-                  class: "danger",
-                  onclick: act(async () => {
-                    const r = await confirmAction({ title: `Force VM ${v.name} off?`, what: "Like pulling the plug: the guest gets no chance to shut down, and what it had not written to disk is lost. Shut down asks the guest instead.", confirm: "Force off" });
-                    if (r.confirmed) await d.api("POST", `/api/v1/vms/${enc(v.name)}/force-off`);
-                  }),
-                }, "Force off"),
-                h("button", { class: "secondary", onclick: () => consoleSlot.replaceChildren(consoleBox(d, v.name)) }, "Console"),
-                h("button", { class: "secondary", "data-action": "display", onclick: () => consoleSlot.replaceChildren(vncBox(d, v.name)) }, "Display"),
-              )
-            : h("button", { class: "primary", "data-action": "start", onclick: act(() => d.api("POST", `/api/v1/vms/${enc(v.name)}/start`)) }, "Start"),
-          h(
-            "button",
-            {
-              class: "danger",
-              onclick: act(async () => {
-                const disks = v.disks.map((x) => x.volume).filter(Boolean).join(", ");
-                const r = await confirmAction({
-                  title: `Delete VM ${v.name}?`,
-                  what: `Its definition is removed${running(v) ? "; it is running and is powered off first (no clean shutdown)" : ""}. ${disks ? `Its disks (${disks}) are kept unless you tick the box; ISOs are never deleted.` : "It has no disk."}`,
-                  confirm: "Delete VM",
-                  ...(disks ? { option: `Also delete its disks (${disks})` } : {}),
-                });
-                if (!r.confirmed) return;
-                await d.api("DELETE", `/api/v1/vms/${enc(v.name)}?force=${running(v)}&delete_disks=${r.option}`);
-              }),
-            },
-            "Delete",
-          ),
-        ),
-      ),
-    ),
-  );
-  const isos = vols.volumes.filter((v) => v.format === "iso");
-  const form = h(
-    "form",
-    { class: "row", id: "vm-create" },
-    h("label", {}, "Name", h("input", { name: "name", required: true, pattern: "[A-Za-z0-9][A-Za-z0-9_.\\-]{0,62}" })),
-    h("label", {}, "vCPUs", h("input", { name: "vcpus", type: "number", min: 1, max: 256, value: 1 })),
-    h("label", {}, "Memory (MiB)", h("input", { name: "memory", type: "number", min: 16, value: 1024 })),
-    h("label", {}, "New disk (GiB, 0 = none)", h("input", { name: "disk", type: "number", min: 0, value: 20 })),
-    h("label", {}, "ISO", h("select", { name: "iso" }, h("option", { value: "" }, "none"), ...isos.map((i) => h("option", { value: i.name }, i.name)))),
-    h("label", {}, "Network", h("select", { name: "network" }, h("option", { value: "" }, "none"), ...nets.networks.map((n) => h("option", { value: n.name }, `${n.name}${n.vlan ? ` (VLAN ${n.vlan})` : ""}`)))),
-    h("label", {}, "Firmware", h("select", { name: "firmware" }, h("option", { value: "bios" }, "BIOS"), h("option", { value: "uefi" }, "UEFI"))),
-    h("label", {}, "Autostart", h("input", { name: "autostart", type: "checkbox" })),
-    h("button", { class: "primary", type: "submit" }, "Create and start"),
-  );
-  form.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    const f = new FormData(form as HTMLFormElement);
-    const name = String(f.get("name") ?? "").trim();
-    const diskGib = Number(f.get("disk") ?? 0);
-    const spec: Json = {
-      name,
-      vcpus: Number(f.get("vcpus")),
-      memory_mib: Number(f.get("memory")),
-      firmware: String(f.get("firmware")),
-      autostart: f.get("autostart") === "on",
-      disks: diskGib > 0 ? [{ volume: `${name}-disk0`, size_mib: Math.round(diskGib * 1024) }] : [],
-      nics: f.get("network") ? [{ network: String(f.get("network")) }] : [],
-      start: true,
-    };
-    if (f.get("iso")) {
-      spec["cdrom"] = String(f.get("iso"));
-      spec["boot"] = ["cdrom", "disk"];
-    }
-    void act(() => d.api("POST", "/api/v1/vms", spec))();
-  });
-  const upload = h("input", { type: "file", id: "iso-upload", accept: ".iso,application/octet-stream" }) as HTMLInputElement;
-  const progress = h("progress", { max: 100, value: 0, hidden: true }) as HTMLProgressElement;
-  upload.addEventListener("change", () => {
-    const file = upload.files?.[0];
-    if (!file) return;
-    const xhr = new XMLHttpRequest();
-    xhr.open("PUT", `/api/v1/storage/volumes/${enc(file.name)}/content`);
-    xhr.setRequestHeader("authorization", `Bearer ${d.token()}`);
-    xhr.setRequestHeader("content-type", "application/octet-stream");
-    progress.hidden = false;
-    xhr.upload.onprogress = (e) => {
-      if (e.lengthComputable) progress.value = Math.round((100 * e.loaded) / e.total);
-    };
-    xhr.onload = () => {
-      if (xhr.status === 201) d.refresh();
-      else out.replaceChildren(d.msg("error", errorOf(xhr.responseText, xhr.status)));
-    };
-    xhr.onerror = () => out.replaceChildren(d.msg("error", "upload failed: connection lost"));
-    xhr.send(file);
-  });
-  d.every(5000, () => {
-    void d.api<{ vms: Vm[] }>("GET", "/api/v1/vms").then((r) => {
-      for (const v of r.vms) {
-        const cell = table.querySelector(`tr[data-vm="${CSS.escape(v.name)}"] td[data-state]`);
-        if (cell && cell.textContent !== v.state) d.refresh();
-      }
-    }, () => undefined);
-  });
-  return h(
-    "div",
-    {},
-    h("section", { class: "card", id: "vms-panel" }, h("h2", {}, "Virtual machines"), problem("vms", "The VMs could not be listed") ?? (vmList.vms.length ? table : h("p", { class: "muted" }, "No VMs yet.")), out),
-    consoleSlot,
-    h("section", { class: "card" }, h("h2", {}, "New VM"), problem("networks", "The networks could not be read (a new VM can only have no NIC)"), problem("volumes", "The volumes could not be read (no ISO to pick)"), form),
-    h(
-      "section",
-      { class: "card" },
-      h("h2", {}, "Storage"),
-      pool
-        ? h("p", {}, `${String(pool["path"])} (${String(pool["filesystem"])}): ${d.bytes(Number(pool["available_bytes"]))} free of ${d.bytes(Number(pool["capacity_bytes"]))}; volumes provisioned ${d.bytes(Number(pool["provisioned_bytes"]))}`)
-        : problem("pool", "The storage pool could not be read"),
-      problem("volumes", "The volumes could not be listed"),
-      h(
-        "table",
-        {},
-        h("tr", {}, h("th", {}, "Volume"), h("th", {}, "Size"), h("th", {}, "Allocated"), h("th", {}, "Used by"), h("th", {}, "")),
-        ...vols.volumes.map((v) =>
-          h(
-            "tr",
-            {},
-            h("td", {}, v.name),
-            h("td", {}, d.bytes(v.capacity_bytes)),
-            h("td", {}, d.bytes(v.allocation_bytes)),
-            h("td", {}, v.used_by.join(", ") || "—"),
-            h("td", {}, v.used_by.length ? null : h("button", {
-              class: "secondary",
-              "data-delete-volume": v.name,
-              onclick: act(async () => {
-                const r = await confirmAction({ title: `Delete volume ${v.name}?`, what: `Its ${d.bytes(v.capacity_bytes)} are deleted from /data for good; no VM uses it.`, confirm: "Delete volume" });
-                if (r.confirmed) await d.api("DELETE", `/api/v1/storage/volumes/${enc(v.name)}`);
-              }),
-            }, "Delete")),
-          ),
-        ),
-      ),
-      h("div", { class: "row" }, h("label", {}, "Upload an ISO", upload), progress),
-    ),
-  );
+  const openVm = open && data.vms?.ok ? data.vms.value.find((v) => v.name === open.vm) : undefined;
+  // A console on a VM that stopped (or went) closes; one whose VM is not listed yet waits.
+  useEffect(() => {
+    if (open && data.vms?.ok && (!openVm || !running(openVm))) openConsole(null);
+  }, [data.vms, open?.vm]);
+  return html`
+    <div>
+      <section class="card" id="vms-panel">
+        <h2>Virtual machines</h2>
+        <${Panel} data=${data.vms} what="The VMs could not be listed">${(vms: Vm[]) =>
+          vms.length
+            ? html`<table id="vm-table">
+                <tr><th>VM</th><th>State</th><th>CPU / memory</th><th>Disks / networks</th><th></th></tr>
+                ${vms.map((v) => html`<${VmRow} key=${v.name} d=${d} v=${v} act=${act} openConsole=${openConsole} />`)}
+              </table>`
+            : html`<p class="muted">No VMs yet.</p>`}<//>
+        ${actionError && html`<${Msg} kind="error" text=${actionError} />`}
+      </section>
+      ${open && html`<${ConsolePanel} key=${`${open.vm}/${open.kind}`} d=${d} open=${open} close=${() => openConsole(null)} />`}
+      <section class="card" id="wizard-panel">
+        <h2>New VM</h2>
+        ${data.networks && !data.networks.ok && html`<${Msg} kind="error" text=${`The networks could not be read (a new VM can only have no NIC): ${data.networks.error}`} />`}
+        ${data.volumes && !data.volumes.ok && html`<${Msg} kind="error" text=${`The volumes could not be read (no ISO to pick): ${data.volumes.error}`} />`}
+        <${Wizard} d=${d} data=${data} created=${reload} />
+      </section>
+      <${Storage} d=${d} data=${data} act=${act} reload=${reload} />
+    </div>`;
+}
+
+/** The VMs page, mounted in a new element; it unmounts when `d.signal` aborts. */
+export async function vmsView(d: VmsDeps): Promise<HTMLElement> {
+  const el = document.createElement("div");
+  render(html`<${VmsPage} d=${d} />`, el);
+  d.signal.addEventListener("abort", () => unmount(el), { once: true });
+  return el;
 }
