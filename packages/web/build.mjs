@@ -36,7 +36,9 @@ async function script(entry) {
  */
 export async function buildWeb() {
   const [app, vnc, term] = await Promise.all([script("app.ts"), script("vnc.ts"), script("term.ts")]);
-  const css = await transform(readFileSync(join(src, "app.css"), "utf8"), { loader: "css", minify: true });
+  // uPlot's stylesheet (MIT) first, so app.css may adjust it.
+  const uplotCss = readFileSync(require.resolve("uplot/dist/uPlot.min.css"), "utf8");
+  const css = await transform(`${uplotCss}\n${readFileSync(join(src, "app.css"), "utf8")}`, { loader: "css", minify: true });
   const termCss = await transform(readFileSync(require.resolve("@xterm/xterm/css/xterm.css"), "utf8"), { loader: "css", minify: true });
   return {
     "/index.html": { type: "text/html; charset=utf-8", body: readFileSync(join(src, "index.html"), "utf8") },

@@ -9,6 +9,7 @@
 
 import { vmsView } from "./vms.ts";
 import { activityView } from "./activity.ts";
+import { chartsPanel } from "./charts.ts";
 import { confirmAction } from "./dialog.ts";
 
 type Json = Record<string, unknown>;
@@ -282,6 +283,7 @@ async function dashboard(): Promise<HTMLElement> {
         h("dd", { id: "dash-fingerprint" }, String(node.certificate["fingerprint"])),
       ),
     ),
+    chartsPanel({ api, errText, bytes, signal: pageSignal() }),
     h(
       "form",
       {

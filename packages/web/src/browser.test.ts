@@ -9,11 +9,12 @@ import { Agent, request } from "node:https";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startTestNode, type TestNode } from "@quantix/node/api/test-server";
+import { createMetrics } from "@quantix/node/services/metrics";
 import { VirtUnavailableError } from "@quantix/node/virt/errors";
 import { memoryVirt } from "@quantix/node/virt/virt-services";
 import { loadWebAssets } from "@quantix/node/web-assets";
 import type { BrowserContext } from "playwright-core";
-import { CHROMIUM, hasChromium, launchChromium, type TestBrowser } from "./test-browser.ts";
+import { CHROMIUM, hasChromium, launchChromium, login, type TestBrowser } from "./test-browser.ts";
 
 describe("web UI in headless chromium", { skip: hasChromium() ? false : `${CHROMIUM} is not installed` }, () => {
   let n: TestNode;
@@ -193,6 +194,41 @@ describe("web UI when one call fails", { skip: hasChromium() ? false : `${CHROMI
     await page.locator("#vms-panel").getByText("The VMs could not be listed: libvirtd is not running").waitFor();
     await page.locator("#vm-create").waitFor();
     assert.equal(await page.locator("text=The storage pool could not be read").count(), 0, "the storage panel is whole");
+    await page.close();
+  });
+});
+
+describe("web UI: the dashboard's live charts in headless chromium", { skip: hasChromium() ? false : `${CHROMIUM} is not installed` }, () => {
+  let n: TestNode;
+  let browser: TestBrowser;
+  before(async () => {
+    // This host's own /proc, sampled every 300 ms, so points arrive while the test watches.
+    const metrics = createMetrics({ root: "/", now: Date.now, sampleMs: 300 });
+    n = await startTestNode({}, { web: await loadWebAssets(), metrics });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await n?.close();
+  });
+
+  it("draws CPU, memory, /data and network; the hour view grows with new points; 24 h is one click", async () => {
+    const page = await browser.ctx.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await login(page, n.srv.port, n.password, "#/dashboard");
+    for (const id of ["cpu", "memory", "data", "network"]) await page.locator(`#chart-${id} canvas`).waitFor();
+    const count = async () => Number(await page.getAttribute("#chart-cpu", "data-points"));
+    await page.waitForFunction(() => Number(document.getElementById("chart-cpu")?.getAttribute("data-points")) > 0, undefined, { timeout: 15_000 });
+    const first = await count();
+    // The next read (10 s later) appends what came since.
+    await page.waitForFunction((n0) => Number(document.getElementById("chart-cpu")?.getAttribute("data-points")) > n0, first, { timeout: 15_000 });
+    assert.match((await page.locator("#chart-memory .chart-now").textContent()) ?? "", /used of/);
+    assert.match((await page.locator("#chart-data .chart-now").textContent()) ?? "", /not mounted/, "no /data on this host root");
+    await page.click('#charts button[data-range="24h"]');
+    await page.locator('#charts[data-range="24h"]').waitFor();
+    assert.equal(await page.getAttribute('#charts button[data-range="24h"]', "aria-pressed"), "true");
+    assert.deepEqual(errors, []);
     await page.close();
   });
 });
