@@ -26,7 +26,7 @@ DISK     := $(OUT)/quantix-os-$(VERSION).img
 TS_SOURCES := $(shell find packages -name '*.ts' -not -name '*.test.ts' -not -path '*/node_modules/*' 2>/dev/null)
 OVERLAY    := $(shell find overlay -type f 2>/dev/null)
 
-.PHONY: all deps check lint typecheck unit initramfs-test test virt-boot vm-test vm-update vm-install vm-node-api vm-vms vm-extended squashfs next-squashfs iso disk images run bench clean
+.PHONY: all deps check lint typecheck unit initramfs-test test virt-boot vm-test vm-update vm-install vm-node-api vm-vms vm-extended squashfs next-squashfs iso disk images run bench clean screenshots
 
 all: check
 
@@ -47,6 +47,10 @@ initramfs-test: deps
 	initramfs/tests/run.sh
 
 check: lint typecheck unit initramfs-test
+
+# The web UI's screenshots (every view, light and dark) into docs/screenshots, shown by docs/web-ui.md.
+screenshots: deps
+	QX_SCREENSHOTS_DIR=docs/screenshots node --import tsx --test packages/web/src/screenshots.test.ts
 
 # ---- images ------------------------------------------------------------------
 $(ROOTFS)/.done: builder/rootfs.sh builder/lib.sh $(wildcard profiles/quantix/*.conf) | deps

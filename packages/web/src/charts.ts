@@ -99,7 +99,7 @@ function Chart({ def, points }: { def: ChartDef; points: MetricPoint[] }) {
         legend: { show: def.series.length > 1 },
         cursor: { drag: { x: false, y: false } },
         scales: { y: { range: def.id === "cpu" ? [0, 100] : (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
-        axes: [axis, { ...axis, size: 70, values: (_u, vals) => vals.map((v) => def.fmt(v)) }],
+        axes: [axis, { ...axis, size: 84, values: (_u, vals) => vals.map((v) => def.fmt(v)) }],
         series: [{}, ...def.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, fill: `${s.color}22`, value: (_u: uPlot, v: number | null) => (v === null ? "—" : def.fmt(v)) }))],
       },
       columns(def, points),

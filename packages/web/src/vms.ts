@@ -77,6 +77,8 @@ interface Open {
 }
 
 const MIB = 1048576;
+/** The VM network a fresh node makes (network.yaml), offered first by the wizard. */
+const DEFAULT_NETWORK = "vm-network";
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const enc = encodeURIComponent;
 const running = (v: Vm) => v.state === "running" || v.state === "paused";
@@ -293,7 +295,7 @@ function Wizard({ d, data, created }: { d: VmsDeps; data: PageData; created: () 
   const vmNames = data.vms?.ok ? data.vms.value.map((v) => v.name) : [];
   const initial = (): Draft => ({
     name: "", vcpus: 1, memory: 1024, firmware: "bios", autostart: false, diskMode: "new", diskGib: 20, existing: "", iso: "",
-    network: (nets.find((n) => n.name === "VM Network") ?? nets[0])?.name ?? "", vlan: "", start: true,
+    network: (nets.find((n) => n.name === DEFAULT_NETWORK) ?? nets[0])?.name ?? "", vlan: "", start: true,
   });
   const [x, setX] = useState<Draft>(initial);
   const [step, setStep] = useState(0);
@@ -303,7 +305,7 @@ function Wizard({ d, data, created }: { d: VmsDeps; data: PageData; created: () 
   // The default network arrives with the first read; pick it unless the user chose.
   const picked = useRef(false);
   useEffect(() => {
-    if (!picked.current && !x.network && nets.length) setX((o) => ({ ...o, network: (nets.find((n) => n.name === "VM Network") ?? nets[0])?.name ?? "" }));
+    if (!picked.current && !x.network && nets.length) setX((o) => ({ ...o, network: (nets.find((n) => n.name === DEFAULT_NETWORK) ?? nets[0])?.name ?? "" }));
   }, [nets.length]);
   const set = <K extends keyof Draft>(k: K, v: Draft[K]) => {
     if (k === "network") picked.current = true;
