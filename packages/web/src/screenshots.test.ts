@@ -54,7 +54,7 @@ describe("web UI screenshots, light and dark", { skip: hasChromium() ? false : `
 
   for (const theme of ["light", "dark"] as const) {
     it(`every view (${theme})`, async () => {
-      const page = await browser.ctx.newPage({ viewport: { width: 1280, height: 860 } } as never);
+      const page = await browser.ctx.newPage();
       await page.setViewportSize({ width: 1280, height: 860 });
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(e.message));
