@@ -121,7 +121,26 @@ async function measureBoot(vm: Vm, t0: number): Promise<Boot> {
     }
   }, 100);
   try {
-    await vm.waitHealth(600_000);
+    // Health polled every 0.5 s; each change of answer is a milestone, with the
+    // components that still fail (what qx-node waits for once it listens).
+    let answer = "";
+    const deadline = performance.now() + 600_000;
+    for (;;) {
+      let now = "no answer";
+      try {
+        const r = await vm.api.get("/api/v1/health");
+        if (r.status === 200) break;
+        const doc = r.json<{ components?: Record<string, { ok?: boolean; detail?: string }> }>();
+        const failing = Object.entries(doc.components ?? {}).filter(([, c]) => !c.ok);
+        now = `health ${r.status}: ${failing.map(([k, c]) => `${k} (${(c.detail ?? "").slice(0, 40)})`).join(", ")}`;
+      } catch {
+        // not listening yet
+      }
+      if (now !== answer && now !== "no answer") marks.push([now, performance.now() - t0]);
+      answer = now;
+      if (performance.now() > deadline) throw new Error(`health never answered 200; last: ${answer}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const ms = performance.now() - t0;
     marks.push(["health 200", ms]);
     await vm.agent.waitReady(120_000);
