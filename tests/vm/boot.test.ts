@@ -48,7 +48,13 @@ describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
     const full = JSON.parse(await vm.agent.check("/usr/local/bin/qx-node health --json")) as { slot: string; components: Record<string, { ok: boolean }> };
     assert.equal(full.slot, "A");
     for (const c of ["libvirtd", "ovs", "data", "config", "slot", "version", "boot"]) assert.equal(full.components[c]?.ok, true, `${c} healthy`);
-    // The certificate the API serves is the one generated into /quantix/certificates.
+    // The management address is on the Open vSwitch bridge vmbr0 (the image default), the
+    // port is on the bridge with no address of its own; this test reaches the API through it.
+    const net = JSON.parse(await vm.agent.check("cat /run/quantix/network.json")) as { device: string; base: string; bridge: string | null; fallback?: string };
+    assert.deepEqual([net.device, net.bridge, net.fallback], ["vmbr0", "vmbr0", undefined], JSON.stringify(net));
+    assert.match(await vm.agent.check("ip -4 -o addr show dev vmbr0"), /inet 10\.0\.2\.15\//);
+    assert.equal((await vm.agent.check(`ip -4 -o addr show dev ${net.base}`)).trim(), "", `no address on the port ${net.base}`);
+    assert.match(await vm.agent.check("ovs-vsctl list-ports vmbr0"), new RegExp(`^${net.base}$`, "m"));
     // The API serves the certificate kept in /quantix/certificates.
     const fp = (await vm.agent.check("/usr/local/bin/qx-node fingerprint")).trim();
     assert.equal(fp.replace(/^.*?([0-9A-F:]{95}).*$/is, "$1").toUpperCase(), vm.api.pin);
@@ -91,6 +97,11 @@ describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
     const login = await vm.api.request("POST", "/api/v1/auth/login", { username: "admin", password: "vm-test-password-1" }, {}, 60_000);
     assert.equal(login.status, 200, login.body);
     const token = login.json<{ token: string }>().token;
+    // A new node has a VM network on the management bridge: a VM's NIC needs nothing more.
+    const nets = await vm.api.request("GET", "/api/v1/networks", undefined, { authorization: `Bearer ${token}` }, 60_000);
+    assert.equal(nets.status, 200, nets.body);
+    const listed = nets.json<{ networks: { name: string; bridge: string }[] }>().networks;
+    assert.ok(listed.some((x) => x.name === "vm-network" && x.bridge === "vmbr0"), nets.body);
     const ev = await vm.api.request("GET", "/api/v1/events?severity=warning", undefined, { authorization: `Bearer ${token}` }, 60_000);
     assert.equal(ev.status, 200, ev.body);
     const events = ev.json<{ events: { kind: string; message: string }[] }>().events;

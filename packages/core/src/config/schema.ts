@@ -86,6 +86,11 @@ export function inSubnet(ip: string, cidr: string): boolean {
   return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(net) & mask) >>> 0);
 }
 
+/** An Open vSwitch bridge or VM network name (also a kernel interface name for bridges: at most 15 characters). */
+export const OvsName = z
+  .string()
+  .regex(/^[a-z][a-z0-9_-]{0,14}$/, "expected 1-15 lowercase letters, digits, '-' or '_', starting with a letter");
+
 export const ManagementNetwork = z
   .object({
     interface: InterfaceName.default("auto"),
@@ -94,9 +99,19 @@ export const ManagementNetwork = z
     gateway: Ipv4.optional(),
     dns: z.array(Ipv4).max(3, "at most 3 DNS servers").optional(),
     vlan: z.number().int().min(1, "VLAN tag must be 1..4094").max(4094, "VLAN tag must be 1..4094").optional(),
+    /**
+     * The Open vSwitch bridge (declared under `bridges:`) that the management port joins;
+     * the address goes on the bridge (or on its internal port `<bridge>.<vlan>` with a
+     * VLAN), so VMs share the port with management, as vSwitch0 on ESXi or vmbr0 on Proxmox.
+     * Absent: the address goes on the port itself.
+     */
+    bridge: OvsName.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
+    if (m.bridge && m.vlan !== undefined && `${m.bridge}.${m.vlan}`.length > 15) {
+      ctx.addIssue({ code: "custom", path: ["bridge"], message: `${m.bridge}.${m.vlan} (the management port on the bridge) is longer than 15 characters: use a shorter bridge name` });
+    }
     if (m.mode === "static" && !m.address) {
       ctx.addIssue({ code: "custom", path: ["address"], message: "required when mode is static" });
     }
@@ -109,10 +124,6 @@ export type ManagementNetwork = z.infer<typeof ManagementNetwork>;
 /** An 802.1Q VLAN tag. */
 export const VlanTag = z.number().int().min(1, "VLAN tag must be 1..4094").max(4094, "VLAN tag must be 1..4094");
 
-/** An Open vSwitch bridge or VM network name (also a kernel interface name for bridges: at most 15 characters). */
-export const OvsName = z
-  .string()
-  .regex(/^[a-z][a-z0-9_-]{0,14}$/, "expected 1-15 lowercase letters, digits, '-' or '_', starting with a letter");
 
 /** An Open vSwitch bridge for VM traffic, with its physical uplinks (none: VMs on it talk only to each other). */
 export const OvsBridge = z
@@ -156,6 +167,15 @@ export const NetworkConfig = z
       if (nets.has(n.name)) ctx.addIssue({ code: "custom", path: ["networks", i, "name"], message: `network ${n.name} is declared twice` });
       nets.add(n.name);
       if (!bridges.has(n.bridge)) ctx.addIssue({ code: "custom", path: ["networks", i, "bridge"], message: `no bridge named ${n.bridge} under bridges:` });
+    }
+    const mb = c.management.bridge;
+    if (mb && !bridges.has(mb)) {
+      ctx.addIssue({ code: "custom", path: ["management", "bridge"], message: `no bridge named ${mb} under bridges: declare it there, or remove management.bridge` });
+    }
+    const port = c.management.interface;
+    const other = (c.bridges ?? []).find((b) => b.name !== mb && b.uplinks.includes(port));
+    if (mb && other) {
+      ctx.addIssue({ code: "custom", path: ["management", "interface"], message: `${port} is an uplink of bridge ${other.name}; it cannot also join ${mb}` });
     }
   });
 export type NetworkConfig = z.infer<typeof NetworkConfig>;

@@ -48,11 +48,28 @@ export async function seedFor(root = "/"): Promise<FirstbootSeed> {
     return {
       source: `${base.source} + ${join(CONFIG_DIR, INSTALL_SEED_FILE)}`,
       hostnamePrefix: base.hostnamePrefix,
-      network: s.network ?? base.network,
+      network: s.network ? withDefaultBridge(s.network, base.network) : base.network,
       ...(s.hostname ? { hostname: s.hostname } : {}),
       ...(s.admin_password_hash ? { adminPasswordHash: s.admin_password_hash } : {}),
     };
   } catch (e) {
     return { ...base, warning: `${e instanceof Error ? e.message : String(e)}; using the image defaults` };
   }
+}
+
+/**
+ * The installer's network settings plus the image's default VM bridge and network
+ * (management on `vmbr0`, `vm-network` on it) when the answer declares no bridges of
+ * its own: a node installed with a static address gets the same VM network as one on
+ * DHCP. An answer with `bridges:` is taken as it is.
+ */
+export function withDefaultBridge(answer: NetworkConfig, defaults: NetworkConfig): NetworkConfig {
+  const bridge = defaults.management.bridge;
+  if (answer.bridges !== undefined || answer.management.bridge !== undefined || !bridge) return answer;
+  return {
+    ...answer,
+    management: { ...answer.management, bridge },
+    bridges: defaults.bridges ?? [],
+    ...(defaults.networks ? { networks: defaults.networks } : {}),
+  };
 }

@@ -8,7 +8,8 @@
  * - `firstboot`: /quantix identity, network.yaml, certificates/, hostname (the
  *   installer's first-boot sequence);
  * - `network`: the management network from network.yaml (after firstboot, which may
- *   have just written it);
+ *   have just written it), on its Open vSwitch bridge when it names one (waiting for
+ *   Open vSwitch, which starts beside qx-boot);
  * - `data`: the QX_DATA partition on /data (formatted only when blank);
  * - `vswitch`: Open vSwitch bridges of network.yaml (skipped when none is declared;
  *   Open vSwitch keeps its database in RAM, so no bridge survives a reboot);
@@ -23,13 +24,12 @@
  * const report = await runBootPhases(nodeBootPhases({ root: "/", log }), { log });
  * ```
  */
-import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { networkConfigFile } from "@quantix/core";
 import { runFirstboot } from "@quantix/installer/firstboot/firstboot";
 import { defaultDataEnv, mountData } from "../services/data-mount.ts";
 import { defaultNetReadyEnv, waitForNetPorts } from "../services/net-ready.ts";
-import { applyNetwork, defaultNetworkEnv } from "../services/network-apply.ts";
+import { applyNetwork, defaultNetworkEnv, defaultOvsAccess, waitForOvs } from "../services/network-apply.ts";
 import { ovsBridges } from "../virt/ovs-bridges.ts";
 import { reconcileBridges } from "../virt/vm-networks.ts";
 import type { BootPhase } from "./boot-sequence.ts";
@@ -44,8 +44,6 @@ export interface NodeBootOptions {
   /** How long to wait for Open vSwitch (ms). */
   readonly ovsWaitMs?: number;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function nodeBootPhases(o: NodeBootOptions): BootPhase[] {
   const sub = (phase: string) => (line: string) => o.log(`${phase}: ${line}`);
@@ -66,7 +64,8 @@ export function nodeBootPhases(o: NodeBootOptions): BootPhase[] {
         // The ports' final names first (udev renames them; no `udevadm settle`).
         const ready = await waitForNetPorts(defaultNetReadyEnv({ log: sub("network") }));
         if (!ready.skipped) o.log(`network: ports named by udev after ${(ready.waitedMs / 1000).toFixed(1)} s${ready.pending.length ? ` (still missing: ${ready.pending.join("; ")})` : ""}`);
-        const s = await applyNetwork(defaultNetworkEnv({ root: o.root }));
+        const ovs = defaultOvsAccess({ socket: o.ovsSocket ?? join(o.root, "run/openvswitch/db.sock"), ...(o.ovsWaitMs !== undefined ? { waitMs: o.ovsWaitMs } : {}) });
+        const s = await applyNetwork(defaultNetworkEnv({ root: o.root, log: sub("network"), ovs }));
         const vlan = s.vlan !== null ? ` VLAN ${s.vlan}` : "";
         return `${s.interface ?? "?"}${vlan}: ${s.mode ?? "?"} ${s.address ?? "no address yet"}${s.gateway ? ` via ${s.gateway}` : ""}`;
       },
@@ -90,12 +89,9 @@ export function nodeBootPhases(o: NodeBootOptions): BootPhase[] {
         // openvswitch-switch starts beside qx-boot, not before it: its database is
         // initialised once ovs-vswitchd has written its pid file.
         const socket = o.ovsSocket ?? join(o.root, "run/openvswitch/db.sock");
-        const vswitchd = join(socket, "../ovs-vswitchd.pid");
-        const deadline = Date.now() + (o.ovsWaitMs ?? 60_000);
-        while (!existsSync(socket) || !existsSync(vswitchd)) {
-          if (Date.now() > deadline) throw new Error(`Open vSwitch is not running (no ${existsSync(socket) ? vswitchd : socket}): bridges ${declared.map((b) => b.name).join(", ")} not made; see /var/log/openvswitch and rc-service openvswitch-switch status`);
-          await sleep(250);
-        }
+        await waitForOvs(socket, o.ovsWaitMs ?? 60_000).catch((e: Error) => {
+          throw new Error(`${e.message}: bridges ${declared.map((b) => b.name).join(", ")} not made; see /var/log/openvswitch and rc-service openvswitch-switch status`);
+        });
         const ops = await reconcileBridges(o.root, ovsBridges(process.env["QX_OVS_DB"] ? { db: process.env["QX_OVS_DB"] } : {}));
         return ops.length === 0 ? `bridges ${declared.map((b) => b.name).join(", ")} already as declared` : `${ops.length} change(s): ${ops.map((x) => x.join(" ")).join("; ")}`;
       },

@@ -13,6 +13,7 @@ import {
   loadNetworkConfig,
   type NetInterface,
   NetworkError,
+  type OvsAccess,
   parseResolvConf,
   planNetwork,
   readInterfaces,
@@ -108,6 +109,51 @@ describe("planNetwork", () => {
     assert.deepEqual(again.commands[2], ["link", "del", "enp2s0.42"]);
   });
 
+  it("bridge: the port joins the Open vSwitch bridge (with its MAC) and the address goes on the bridge", () => {
+    const machine = MACHINE.map((i) => (i.name === "enp2s0" ? { ...i, mac: "52:54:00:12:34:56" } : i));
+    const plan = planNetwork(
+      { management: { interface: "auto", mode: "static", address: "10.0.0.5/24", gateway: "10.0.0.1", bridge: "vmbr0" }, bridges: [{ name: "vmbr0", uplinks: [], datapath: "system" }] },
+      machine,
+    );
+    assert.equal(plan.device, "vmbr0");
+    assert.equal(plan.base, "enp2s0");
+    assert.equal(plan.bridge, "vmbr0");
+    assert.deepEqual(plan.ovs, [
+      ["--may-exist", "add-br", "vmbr0"],
+      ["set", "Bridge", "vmbr0", "datapath_type=system", "external_ids:quantix=managed", 'other_config:hwaddr="52:54:00:12:34:56"'],
+      ["--may-exist", "add-port", "vmbr0", "enp2s0"],
+      ["set", "Port", "enp2s0", "external_ids:quantix=mgmt"],
+    ]);
+    assert.deepEqual(plan.commands, [
+      ["link", "set", "lo", "up"],
+      ["link", "set", "enp2s0", "up"],
+      ["-4", "addr", "flush", "dev", "enp2s0"],
+      ["-4", "addr", "flush", "dev", "vmbr0"],
+      ["-4", "route", "flush", "dev", "vmbr0"],
+      ["addr", "add", "10.0.0.5/24", "dev", "vmbr0"],
+      ["link", "set", "vmbr0", "up"],
+      ["-4", "route", "replace", "default", "via", "10.0.0.1", "dev", "vmbr0"],
+    ]);
+    assert.ok(!plan.commands.some((c) => c.includes("vlan")), "no Linux VLAN device");
+  });
+
+  it("bridge + vlan: an internal port BRIDGE.N tagged N carries the address; the port declared as an uplink stays one", () => {
+    const plan = planNetwork(
+      { management: { interface: "enp1s0", mode: "dhcp", vlan: 42, bridge: "vmbr0" }, bridges: [{ name: "vmbr0", uplinks: ["enp1s0"], datapath: "netdev" }] },
+      MACHINE,
+    );
+    assert.equal(plan.device, "vmbr0.42");
+    assert.deepEqual(plan.ovs.slice(1), [
+      ["set", "Bridge", "vmbr0", "datapath_type=netdev", "external_ids:quantix=managed"],
+      ["--may-exist", "add-port", "vmbr0", "enp1s0"],
+      ["set", "Port", "enp1s0", "external_ids:quantix=uplink"],
+      ["--may-exist", "add-port", "vmbr0", "vmbr0.42"],
+      ["set", "Interface", "vmbr0.42", "type=internal"],
+      ["set", "Port", "vmbr0.42", "tag=42", "external_ids:quantix=mgmt"],
+    ]);
+    assert.equal(plan.dhcp?.device, "vmbr0.42");
+  });
+
   it("refuses a VLAN interface name longer than the kernel allows", () => {
     assert.throws(
       () => planNetwork({ management: { interface: "enx0123456789ab", mode: "dhcp", vlan: 100 } }, [nic("enx0123456789ab", 2)]),
@@ -196,8 +242,69 @@ describe("configuration fallback and apply (recorded commands)", () => {
     assert.equal((await loadNetworkConfig(env)).config.management.mode, "dhcp");
   });
 
+  /** Open vSwitch as a recorder; the bridge's interface appears in `machine` once add-br ran. */
+  const fakeOvs = (machine: NetInterface[], o: { down?: boolean } = {}) => {
+    const txns: string[][][] = [];
+    const ovs: OvsAccess = {
+      ready: async () => {
+        if (o.down) throw new NetworkError("Open vSwitch is not running (no /run/openvswitch/db.sock after 0 s)");
+      },
+      vsctl: async (ops) => {
+        txns.push(ops.map((x) => [...x]));
+        for (const op of ops) if (op[1] === "add-br" && !machine.some((i) => i.name === op[2])) machine.push(nic(op[2]!, 50, { physical: false }));
+      },
+    };
+    return { txns, ovs };
+  };
+
+  it("the image defaults: the port joins vmbr0 and udhcpc runs on the bridge", async () => {
+    const { calls, runner } = recorder();
+    const machine = [...MACHINE];
+    const { txns, ovs } = fakeOvs(machine);
+    const env = defaultNetworkEnv({ root, runDir: join(root, "run/quantix"), run: runner, interfaces: async () => machine, log: () => {}, ovs });
+    const shown = await applyNetwork(env);
+    assert.equal(txns.length, 1, "one ovs-vsctl transaction");
+    assert.deepEqual(txns[0]![2], ["--may-exist", "add-port", "vmbr0", "enp2s0"]);
+    const dhcp = calls.find((c) => c.cmd === "sh")!;
+    assert.deepEqual(dhcp.args.slice(3, 6), ["udhcpc", "-i", "vmbr0"]);
+    const state = JSON.parse(await readFile(join(root, "run/quantix/network.json"), "utf8"));
+    assert.deepEqual([state.device, state.base, state.bridge, state.fallback], ["vmbr0", "enp2s0", "vmbr0", undefined]);
+    assert.equal(shown.interface, "vmbr0");
+
+    // Management moves off the bridge: the port leaves it, the address goes back on the port.
+    await writeFile(configPaths(root).network, "management:\n  interface: enp2s0\n  mode: dhcp\nbridges:\n  - name: vmbr0\n");
+    await applyNetwork(env);
+    assert.deepEqual(txns[1], [["--if-exists", "del-port", "vmbr0", "enp2s0"]]);
+    const moved = JSON.parse(await readFile(join(root, "run/quantix/network.json"), "utf8"));
+    assert.deepEqual([moved.device, moved.bridge], ["enp2s0", null]);
+  });
+
+  it("Open vSwitch down: the address goes on the port itself, and the reason is logged and recorded", async () => {
+    const { calls, runner } = recorder();
+    const logs: string[] = [];
+    const { txns, ovs } = fakeOvs([...MACHINE], { down: true });
+    const env = defaultNetworkEnv({ root, runDir: join(root, "run/quantix"), run: runner, interfaces: async () => MACHINE, log: (l) => logs.push(l), ovs });
+    await applyNetwork(env);
+    assert.deepEqual(calls.find((c) => c.cmd === "sh")!.args.slice(3, 6), ["udhcpc", "-i", "enp2s0"]);
+    const state = JSON.parse(await readFile(join(root, "run/quantix/network.json"), "utf8"));
+    assert.equal(state.device, "enp2s0");
+    assert.match(state.fallback, /management bridge vmbr0 unusable: Open vSwitch is not running/);
+    assert.ok(logs.some((l) => /the address goes on enp2s0 itself/.test(l)), logs.join("\n"));
+    assert.deepEqual(txns, [[["--if-exists", "del-port", "vmbr0", "enp2s0"]]], "nothing of the bridge is left behind");
+  });
+
+  it("a bridge that never appears (no kernel datapath) is a fallback too, not a node without network", async () => {
+    const { runner } = recorder();
+    const ovs: OvsAccess = { ready: async () => {}, vsctl: async () => {} }; // accepts, but no vmbr0 interface shows up
+    const env = defaultNetworkEnv({ root, runDir: join(root, "run/quantix"), run: runner, interfaces: async () => MACHINE, log: () => {}, ovs });
+    assert.equal((await applyNetwork(env)).interface, "enp2s0");
+    const state = JSON.parse(await readFile(join(root, "run/quantix/network.json"), "utf8"));
+    assert.match(state.fallback, /made no interface vmbr0 \(is the openvswitch kernel module loaded\?\)/);
+  });
+
   it("apply runs the plan through the runner, lo first, then starts udhcpc detached from its pipes", async () => {
     const { calls, runner } = recorder();
+    await writeFile(configPaths(root).network, "management:\n  interface: auto\n  mode: dhcp\n");
     const env = defaultNetworkEnv({ root, runDir: join(root, "run/quantix"), run: runner, interfaces: async () => MACHINE, log: () => {} });
     await applyNetwork(env);
     assert.deepEqual(calls[0]!.args, ["link", "set", "lo", "up"]);
@@ -208,7 +315,7 @@ describe("configuration fallback and apply (recorded commands)", () => {
     assert.equal(dhcp.env?.QX_KEEP_RESOLV_CONF, "0");
     const state = JSON.parse(await readFile(join(root, "run/quantix/network.json"), "utf8"));
     assert.equal(state.device, "enp2s0");
-    assert.equal(state.configSource, "defaults");
+    assert.equal(state.configSource, "file");
   });
 });
 

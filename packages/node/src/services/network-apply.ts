@@ -5,6 +5,14 @@
  * interface (`auto` = the first physical Ethernet port, preferring one with carrier),
  * an optional VLAN on it, and a static address or BusyBox `udhcpc`.
  *
+ * With `management.bridge` (the image default: `vmbr0`), the port joins that Open
+ * vSwitch bridge and the address goes on the bridge, or on its internal port
+ * `<bridge>.<vlan>` tagged with the VLAN, so VMs on the bridge share the port with
+ * management (ESXi's vSwitch0, Proxmox's vmbr0). The bridge takes the port's MAC, so
+ * a DHCP server sees the same client. When Open vSwitch does not answer or cannot
+ * make the bridge, the address goes on the port itself and the reason is logged and
+ * recorded (`fallback` in network.json): the node stays reachable.
+ *
  * The `ip` commands are a pure function of (config, interfaces), {@link planNetwork},
  * so tests check them without touching a network; {@link applyNetwork} runs a plan
  * through core's `run`. Re-applying flushes and configures again (idempotent).
@@ -16,8 +24,8 @@
  * plan.commands; // [["link","set","lo","up"], ["link","set","eth0","up"], ...]
  * ```
  */
-import { promises as fs } from "node:fs";
-import { join } from "node:path";
+import { existsSync, promises as fs } from "node:fs";
+import { dirname, join } from "node:path";
 import {
   ExecError,
   loadDefaults,
@@ -54,6 +62,8 @@ export interface NetInterface {
   readonly wireless: boolean;
   /** null when unknown (the link is down). */
   readonly carrier: boolean | null;
+  /** The hardware address, when sysfs gives one. */
+  readonly mac?: string | null;
 }
 
 /** Linux limit on interface names (IFNAMSIZ - 1). */
@@ -75,6 +85,7 @@ export async function readInterfaces(sysRoot = "/sys"): Promise<NetInterface[]> 
       physical: await exists(name, "device"),
       wireless: (await exists(name, "wireless")) || (await exists(name, "phy80211")),
       carrier: carrier === null ? null : carrier === "1",
+      mac: await read(name, "address"),
     });
   }
   return out.sort((a, b) => a.ifindex - b.ifindex || a.name.localeCompare(b.name));
@@ -116,8 +127,12 @@ export interface DhcpPlan {
 export interface NetworkPlan {
   /** The interface under any VLAN. */
   readonly base: string;
-  /** The interface that carries the address: `base` or `base.N`. */
+  /** The interface that carries the address: `base`, `base.N`, the bridge, or `bridge.N`. */
   readonly device: string;
+  /** The Open vSwitch bridge the port joins (management.bridge), or null. */
+  readonly bridge: string | null;
+  /** One ovs-vsctl transaction (operations joined by `--`) run before the `ip` commands; empty without a bridge. */
+  readonly ovs: readonly (readonly string[])[];
   readonly mode: "dhcp" | "static";
   readonly vlan: number | null;
   readonly address: string | null;
@@ -143,7 +158,8 @@ export function planNetwork(config: NetworkConfig, interfaces: readonly NetInter
   const m = config.management;
   const base = selectInterface(m.interface, interfaces);
   const vlan = m.vlan ?? null;
-  const device = vlan === null ? base : `${base}.${vlan}`;
+  const bridge = m.bridge ?? null;
+  const device = `${bridge ?? base}${vlan === null ? "" : `.${vlan}`}`;
   if (device.length > IFNAME_MAX) {
     throw new NetworkError(`VLAN interface name ${device} is longer than ${IFNAME_MAX} characters`, device);
   }
@@ -151,7 +167,20 @@ export function planNetwork(config: NetworkConfig, interfaces: readonly NetInter
     ["link", "set", "lo", "up"],
     ["link", "set", base, "up"],
   ];
-  if (vlan !== null) {
+  const ovs: string[][] = [];
+  if (bridge !== null) {
+    const declared = config.bridges?.find((b) => b.name === bridge);
+    const mac = interfaces.find((i) => i.name === base)?.mac ?? null;
+    const role = declared?.uplinks.includes(base) ? "uplink" : "mgmt";
+    const set = ["set", "Bridge", bridge, `datapath_type=${declared?.datapath ?? "system"}`, "external_ids:quantix=managed"];
+    if (mac) set.push(`other_config:hwaddr="${mac}"`);
+    ovs.push(["--may-exist", "add-br", bridge], set, ["--may-exist", "add-port", bridge, base], ["set", "Port", base, `external_ids:quantix=${role}`]);
+    if (vlan !== null) {
+      ovs.push(["--may-exist", "add-port", bridge, device], ["set", "Interface", device, "type=internal", ...(mac ? [`mac="${mac}"`] : [])], ["set", "Port", device, `tag=${vlan}`, "external_ids:quantix=mgmt"]);
+    }
+    // The address moves from the port to the bridge: none may stay on the port.
+    commands.push(["-4", "addr", "flush", "dev", base]);
+  } else if (vlan !== null) {
     if (interfaces.some((i) => i.name === device)) commands.push(["link", "del", device]);
     commands.push(["link", "add", "link", base, "name", device, "type", "vlan", "id", String(vlan)]);
   }
@@ -166,6 +195,8 @@ export function planNetwork(config: NetworkConfig, interfaces: readonly NetInter
   return {
     base,
     device,
+    bridge,
+    ovs,
     mode: m.mode,
     vlan,
     address: m.mode === "static" ? (m.address ?? null) : null,
@@ -212,6 +243,45 @@ export interface NetworkEnv {
   readonly log: (line: string) => void;
   /** Supplies the interface list (default: sysfs); tests inside a namespace pass their own. */
   readonly interfaces?: () => Promise<NetInterface[]>;
+  /** Open vSwitch, for a management bridge. */
+  readonly ovs: OvsAccess;
+}
+
+/** How network-apply reaches Open vSwitch. */
+export interface OvsAccess {
+  /** Resolves once ovsdb-server and ovs-vswitchd run (bounded), else rejects saying what is missing. */
+  ready(): Promise<void>;
+  /** Runs one ovs-vsctl transaction: the operations joined by `--`. */
+  vsctl(ops: readonly (readonly string[])[], options?: { allowFailure?: boolean }): Promise<void>;
+}
+
+/** Open vSwitch at its usual socket, waited for at most `waitMs` (it starts beside the boot jobs). */
+export function defaultOvsAccess(o: { run?: Runner; socket?: string; waitMs?: number } = {}): OvsAccess {
+  const run = o.run ?? coreRun;
+  const socket = o.socket ?? "/run/openvswitch/db.sock";
+  return {
+    ready: () => waitForOvs(socket, o.waitMs ?? 60_000),
+    async vsctl(ops, options = {}) {
+      const args = ops.flatMap((op, i) => (i === 0 ? [...op] : ["--", ...op]));
+      await run("ovs-vsctl", ["--timeout=10", `--db=unix:${socket}`, ...args], { timeoutMs: 20_000, ...(options.allowFailure ? { allowFailure: true } : {}) });
+    },
+  };
+}
+
+/** Waits until `socket` and ovs-vswitchd.pid beside it exist (ovs-vswitchd writes its pid once the database is set up). */
+export async function waitForOvs(socket: string, waitMs: number): Promise<void> {
+  const vswitchd = join(dirname(socket), "ovs-vswitchd.pid");
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const missing = [socket, vswitchd].find((f) => !existsSync(f));
+    if (!missing) return;
+    if (Date.now() > deadline) {
+      throw new NetworkError(`Open vSwitch is not running (no ${missing} after ${Math.round(waitMs / 1000)} s)`, undefined, {
+        hint: "see /var/log/openvswitch and rc-service openvswitch-switch status",
+      });
+    }
+    await sleep(250);
+  }
 }
 
 export function defaultNetworkEnv(over: Partial<NetworkEnv> = {}): NetworkEnv {
@@ -224,6 +294,7 @@ export function defaultNetworkEnv(over: Partial<NetworkEnv> = {}): NetworkEnv {
     dhcp: DEFAULT_DHCP,
     carrierWaitMs: 3000,
     log: (l) => process.stderr.write(`qx-netconf: ${l}\n`),
+    ovs: defaultOvsAccess({ run: over.run ?? coreRun }),
     ...over,
   };
 }
@@ -234,6 +305,10 @@ export interface AppliedState {
   readonly device: string;
   readonly mode: "dhcp" | "static";
   readonly vlan: number | null;
+  /** The Open vSwitch bridge the port joined, or null. */
+  readonly bridge?: string | null;
+  /** Why management.bridge was not used (the address went on the port itself). */
+  readonly fallback?: string;
   readonly configSource: "file" | "last-good" | "defaults";
   readonly appliedAt: string;
 }
@@ -306,10 +381,33 @@ export async function applyNetwork(env: NetworkEnv): Promise<ShownNetwork> {
   const hostname = await nodeConfigFile(env.root)
     .loadWithFallback()
     .then((r) => r.value?.hostname ?? null, () => null);
-  const plan = planNetwork(config, interfaces, { hostname });
+  let plan = planNetwork(config, interfaces, { hostname });
 
   const previous = await readState(env);
   if (previous && previous.device !== plan.device) await teardown(env, previous);
+  if (previous?.bridge) {
+    // What the previous apply added to Open vSwitch and this one does not want: the port
+    // leaves the bridge (VMs on it lose that uplink), a management VLAN port goes.
+    const ops: string[][] = [];
+    if (previous.bridge !== plan.bridge || previous.base !== plan.base) ops.push(["--if-exists", "del-port", previous.bridge, previous.base]);
+    if (previous.vlan !== null && previous.device !== plan.device) ops.push(["--if-exists", "del-port", previous.bridge, previous.device]);
+    if (ops.length > 0) await env.ovs.vsctl(ops, { allowFailure: true });
+  }
+  let fallback: string | undefined;
+  if (plan.bridge !== null) {
+    try {
+      await env.ovs.ready();
+      await env.ovs.vsctl(plan.ovs);
+      const now = await listInterfaces();
+      if (!now.some((i) => i.name === plan.device)) throw new NetworkError(`Open vSwitch made no interface ${plan.device} (is the openvswitch kernel module loaded?)`, plan.device);
+    } catch (e) {
+      fallback = `management bridge ${plan.bridge} unusable: ${e instanceof Error ? e.message : String(e)}`;
+      env.log(`${fallback}; the address goes on ${plan.base} itself`);
+      await env.ovs.vsctl([["--if-exists", "del-port", plan.bridge, plan.base]], { allowFailure: true }).catch(() => undefined);
+      const { bridge: _, ...management } = config.management;
+      plan = planNetwork({ ...config, management }, interfaces, { hostname });
+    }
+  }
   await stopDhcp(env, plan.device);
   await fs.mkdir(env.runDir, { recursive: true });
 
@@ -325,7 +423,16 @@ export async function applyNetwork(env: NetworkEnv): Promise<ShownNetwork> {
   }
   if (plan.resolvConf !== null) await writeFileAtomic(join(env.root, "etc/resolv.conf"), plan.resolvConf);
 
-  const state: AppliedState = { base: plan.base, device: plan.device, mode: plan.mode, vlan: plan.vlan, configSource: source, appliedAt: new Date().toISOString() };
+  const state: AppliedState = {
+    base: plan.base,
+    device: plan.device,
+    mode: plan.mode,
+    vlan: plan.vlan,
+    bridge: plan.bridge,
+    ...(fallback ? { fallback } : {}),
+    configSource: source,
+    appliedAt: new Date().toISOString(),
+  };
   await writeFileAtomic(statePath(env), `${JSON.stringify(state, null, 2)}\n`);
 
   if (plan.dhcp) {
@@ -343,7 +450,7 @@ export async function applyNetwork(env: NetworkEnv): Promise<ShownNetwork> {
   }
   const shown = await showNetwork(env);
   env.log(
-    `${shown.interface ?? plan.device}: ${plan.mode}${plan.vlan !== null ? ` (VLAN ${plan.vlan} on ${plan.base})` : ""}, ` +
+    `${shown.interface ?? plan.device}: ${plan.mode}${plan.vlan !== null ? ` (VLAN ${plan.vlan} on ${plan.base})` : ""}${plan.bridge ? ` (port ${plan.base} on bridge ${plan.bridge})` : ""}, ` +
       `address ${shown.address ?? (plan.mode === "dhcp" ? "none yet (udhcpc goes on in the background)" : "none")}` +
       `${shown.gateway ? `, gateway ${shown.gateway}` : ""} [config: ${source}]`,
   );
@@ -356,7 +463,7 @@ async function teardown(env: NetworkEnv, state: AppliedState): Promise<void> {
   const opt = { allowFailure: true };
   await ip(env, ["-4", "addr", "flush", "dev", state.device], opt);
   await ip(env, ["link", "set", state.device, "down"], opt);
-  if (state.vlan !== null) await ip(env, ["link", "del", state.device], opt);
+  if (state.vlan !== null && !state.bridge) await ip(env, ["link", "del", state.device], opt);
 }
 
 /** Brings the applied management interface down (OpenRC stop). */

@@ -116,6 +116,8 @@ export class NetworkTrial {
         if (v === undefined) doc.delete(["management", k]);
         else doc.set(["management", k], v);
       }
+      // The bridge is kept unless the request names one (the DCUI's form has no bridge field).
+      if (next.bridge !== undefined) doc.set(["management", "bridge"], next.bridge);
     });
     const planned = next.mode === "static" ? (next.address ?? null) : null;
     this.#set({ state: "applying", requested, address: planned, deadline: new Date(deadline).toISOString(), message: null });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -165,6 +165,21 @@ describe("VM, storage and network API (in-memory hypervisor and switch, real poo
     const list = await n.call("GET", "/api/v1/networks", { token: n.reader });
     assert.deepEqual(list.json.networks.map((x: { name: string }) => x.name), ["lan", "vlan20"]);
     assert.deepEqual((await post("/api/v1/networks/reconcile", {})).json.operations, []);
+  });
+
+  it("the bridge that carries the management network cannot be deleted", async () => {
+    assert.equal((await post("/api/v1/networks/bridges", { name: "mgmtbr", uplinks: [] })).status, 201);
+    const file = join(n.root, "quantix/network.yaml");
+    const before = await readFile(file, "utf8");
+    await writeFile(file, before.replace("  mode: dhcp\n", "  mode: dhcp\n  bridge: mgmtbr\n"));
+    try {
+      const r = await n.call("DELETE", "/api/v1/networks/bridges/mgmtbr", { token: n.admin });
+      assert.equal(r.status, 409);
+      assert.match(r.text, /carries the management network/);
+    } finally {
+      await writeFile(file, before);
+    }
+    assert.equal((await n.call("DELETE", "/api/v1/networks/bridges/mgmtbr", { token: n.admin })).status, 200);
   });
 
   it("the console is a WebSocket: a plain GET gets 426", async () => {

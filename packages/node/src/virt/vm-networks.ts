@@ -17,11 +17,11 @@ export async function loadVmNetworks(root: string): Promise<{ bridges: OvsBridge
 /** One change of the bridges and networks at a time (each checks what the one before it wrote). */
 const edits = new Mutex();
 
-async function edit(root: string, change: (c: { bridges: OvsBridge[]; networks: VmNetwork[] }) => void): Promise<NetworkConfig> {
+async function edit(root: string, change: (c: { bridges: OvsBridge[]; networks: VmNetwork[]; managementBridge: string | null }) => void): Promise<NetworkConfig> {
   return edits.run(async () => {
     const file = networkConfigFile(root);
     const current = await file.load().catch(() => null);
-    const next = { bridges: [...(current?.bridges ?? [])], networks: [...(current?.networks ?? [])] };
+    const next = { bridges: [...(current?.bridges ?? [])], networks: [...(current?.networks ?? [])], managementBridge: current?.management.bridge ?? null };
     change(next);
     return file.update((doc) => {
       if (!doc.get(["management"])) doc.set(["management"], { interface: "auto", mode: "dhcp" });
@@ -58,6 +58,7 @@ export function addBridge(root: string, b: OvsBridge): Promise<NetworkConfig> {
 export function removeBridge(root: string, name: string): Promise<NetworkConfig> {
   return edit(root, (c) => {
     if (!c.bridges.some((x) => x.name === name)) throw new VirtNotFoundError("bridge", name);
+    if (c.managementBridge === name) throw new VirtStateError(`bridge ${name} carries the management network (management.bridge in network.yaml): move management off it first`);
     const users = c.networks.filter((n) => n.bridge === name).map((n) => n.name);
     if (users.length > 0) throw new VirtStateError(`bridge ${name} carries networks ${users.join(", ")}: delete them first`);
     c.bridges = c.bridges.filter((x) => x.name !== name);
