@@ -102,6 +102,17 @@ describe("boot chain (VM)", { timeout: 30 * 60_000 }, () => {
     assert.equal(nets.status, 200, nets.body);
     const listed = nets.json<{ networks: { name: string; bridge: string }[] }>().networks;
     assert.ok(listed.some((x) => x.name === "vm-network" && x.bridge === "vmbr0"), nets.body);
+    // A VM made on the fresh node (as the web UI's wizard does by default) gets a NIC on vmbr0.
+    const auth = { authorization: `Bearer ${token}` };
+    const t0 = Date.now();
+    const made = await vm.api.request("POST", "/api/v1/vms", { name: "first", memory_mib: 64, nics: [{ network: "vm-network" }], start: true }, auth, 180_000);
+    assert.equal(made.status, 201, made.body);
+    process.stdout.write(`# a VM created and started on vm-network in the node: ${Date.now() - t0} ms\n`);
+    const got = await vm.api.request("GET", "/api/v1/vms/first", undefined, auth, 60_000);
+    const port = got.json<{ nics: { port?: string }[] }>().nics[0]?.port ?? "";
+    assert.ok(port, got.body);
+    assert.equal((await vm.agent.check(`ovs-vsctl port-to-br ${port}`)).trim(), "vmbr0");
+    assert.equal((await vm.api.request("DELETE", "/api/v1/vms/first?force=true", undefined, auth, 120_000)).status, 200);
     const ev = await vm.api.request("GET", "/api/v1/events?severity=warning", undefined, { authorization: `Bearer ${token}` }, 60_000);
     assert.equal(ev.status, 200, ev.body);
     const events = ev.json<{ events: { kind: string; message: string }[] }>().events;
