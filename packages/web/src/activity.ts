@@ -10,6 +10,7 @@
  * Every value is put in the page as text.
  */
 import { confirmAction } from "./dialog.ts";
+import { readEvents } from "./sse.ts";
 
 type Json = Record<string, unknown>;
 type Child = Node | string | null | undefined | false;
@@ -65,22 +66,7 @@ export async function followChanges(
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
       if (attempt > 0) await resync();
-      const res = await fetch("/api/v1/changes", { headers: { authorization: `Bearer ${token()}` }, signal });
-      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value;
-        const blocks = buf.split("\n\n");
-        buf = blocks.pop() ?? "";
-        for (const b of blocks) {
-          const type = /^event: (.*)$/m.exec(b)?.[1];
-          const data = /^data: (.*)$/m.exec(b)?.[1];
-          if (type && data) on(type, JSON.parse(data));
-        }
-      }
+      await readEvents("/api/v1/changes", token(), signal, on);
     } catch {
       if (signal.aborted) return;
     }

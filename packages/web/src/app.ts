@@ -11,6 +11,7 @@ import { vmsView } from "./vms.ts";
 import { activityView } from "./activity.ts";
 import { chartsPanel } from "./charts.ts";
 import { confirmAction } from "./dialog.ts";
+import { readEvents } from "./sse.ts";
 
 type Json = Record<string, unknown>;
 type Child = Node | string | null | undefined | false;
@@ -480,24 +481,10 @@ async function logs(): Promise<HTMLElement> {
     stream = ctl;
     followBtn.textContent = "Stop";
     try {
-      const res = await fetch(`/api/v1/logs/${encodeURIComponent((select as HTMLSelectElement).value)}/follow`, {
-        headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ""}` },
-        signal: ctl.signal,
+      await readEvents(`/api/v1/logs/${encodeURIComponent((select as HTMLSelectElement).value)}/follow`, sessionStorage.getItem(TOKEN_KEY) ?? "", ctl.signal, (_type, data) => {
+        const lines = (data as { lines?: string[] }).lines;
+        if (lines) add(lines);
       });
-      if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = "";
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value;
-        const events = buf.split("\n\n");
-        buf = events.pop() ?? "";
-        for (const ev of events) {
-          const data = ev.split("\n").find((l) => l.startsWith("data: "));
-          if (data) add((JSON.parse(data.slice(6)) as { lines: string[] }).lines);
-        }
-      }
     } catch (e) {
       if (!ctl.signal.aborted) add([`[follow stopped: ${errText(e)}]`]);
     }
