@@ -11,6 +11,7 @@ import { vmsView } from "./vms.ts";
 import { activityView } from "./activity.ts";
 import { chartsPanel } from "./charts.ts";
 import { confirmAction } from "./dialog.ts";
+import { networksPanel } from "./networks.ts";
 import { readEvents } from "./sse.ts";
 
 type Json = Record<string, unknown>;
@@ -395,6 +396,7 @@ async function network(): Promise<HTMLElement> {
     "div",
     {},
     box,
+    m["bridge"] ? msg("info", `The management port is on the Open vSwitch bridge ${String(m["bridge"])}; the address is on the bridge, shared with the VMs on it (network.yaml's management.bridge).`) : null,
     form,
     h(
       "section",
@@ -404,6 +406,7 @@ async function network(): Promise<HTMLElement> {
         ? h("dl", {}, ...["interface", "mode", "address", "gateway", "state"].flatMap((k) => [h("dt", {}, k), h("dd", {}, String(a[k] ?? "—"))]), h("dt", {}, "dns"), h("dd", {}, ((a["dns"] as string[]) ?? []).join(", ") || "—"))
         : h("p", { class: "muted" }, "unknown"),
     ),
+    networksPanel({ api, errText, signal: pageSignal() }),
   );
 }
 
