@@ -71,23 +71,6 @@ check_image() {
 	[ ${#bad[@]} -eq 0 ] || die "image check failed: ${bad[*]}"
 }
 
-# openrc_cache STAGE — OpenRC's dependency tree, computed once here instead of at every
-# boot (sourcing every init script: ~2.5 s under TCG, "Caching service dependencies").
-# OpenRC's init.sh copies /usr/lib/rc/cache/* into /run/openrc when cache/softlevel
-# exists; the tree is computed again only when something under /etc/init.d, /etc/conf.d
-# or /etc/rc.conf is newer than it, and clamp_times gives them all the same mtime.
-openrc_cache() {
-	local stage=$1 svc=$1/run/openrc cache=$1/usr/lib/rc/cache
-	rm -rf "$svc" && mkdir -p "$svc"
-	run_chroot "$stage" /sbin/rc-update -u >/dev/null || die "rc-update -u failed in the staged tree: an init script's depend() is broken"
-	[ -s "$svc/deptree" ] || die "rc-update -u wrote no deptree"
-	mkdir -p "$cache"
-	cp "$svc/deptree" "$cache/deptree"
-	if [ -f "$svc/depconfig" ]; then cp "$svc/depconfig" "$cache/depconfig"; fi
-	echo sysinit >"$cache/softlevel"
-	rm -rf "$svc"
-}
-
 # clamp_times STAGE EPOCH — every inode gets the same mtime (reproducible image).
 clamp_times() {
 	find "$1" -print0 | xargs -0 touch -h -d "@$2"
@@ -131,7 +114,6 @@ main() {
 	step apply_overlays apply_overlays "$stage"
 	step install_initramfs install_initramfs "$stage"
 	step check_image check_image "$stage"
-	step openrc_cache openrc_cache "$stage"
 	step clamp_times clamp_times "$stage" "$EPOCH"
 	step mksquashfs make_squashfs "$stage" "$work/image.squashfs"
 	step check_budget check_budget "$work/image.squashfs" "$stage"
