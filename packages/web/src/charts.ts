@@ -30,26 +30,32 @@ export interface MetricPoint {
 }
 type Range = "1h" | "24h";
 
-interface Series {
+/** A point of any series: a time in ms since the epoch, and figures. */
+export interface Timed {
+  t: number;
+}
+interface Series<P extends Timed> {
   label: string;
-  value: (p: MetricPoint) => number | null;
+  value: (p: P) => number | null;
   color: string;
 }
-interface ChartDef {
+export interface ChartDef<P extends Timed = MetricPoint> {
   id: string;
   title: string;
-  series: Series[];
+  series: Series<P>[];
   /** Axis and legend text of a value. */
   fmt: (v: number) => string;
   /** The current figure under the title. */
-  now: (p: MetricPoint) => string;
+  now: (p: P) => string;
+  /** The y range: fixed, or from 0 to a little above the highest value (default). */
+  yMax?: number;
 }
 
 /** The four charts, as figures of a point (exported for tests). */
 export function chartDefs(bytes: (n: number) => string): ChartDef[] {
   const pct = (v: number) => `${v.toFixed(0)} %`;
   return [
-    { id: "cpu", title: "CPU", series: [{ label: "busy", value: (p) => p.cpu * 100, color: "#2f7de1" }], fmt: pct, now: (p) => `${(p.cpu * 100).toFixed(1)} % busy` },
+    { id: "cpu", title: "CPU", series: [{ label: "busy", value: (p) => p.cpu * 100, color: "#2f7de1" }], fmt: pct, now: (p) => `${(p.cpu * 100).toFixed(1)} % busy`, yMax: 100 },
     {
       id: "memory",
       title: "Memory",
@@ -78,11 +84,12 @@ export function chartDefs(bytes: (n: number) => string): ChartDef[] {
 }
 
 /** uPlot's columns for `def` from `points` (time in seconds). */
-export function columns(def: ChartDef, points: MetricPoint[]): uPlot.AlignedData {
+export function columns<P extends Timed>(def: ChartDef<P>, points: P[]): uPlot.AlignedData {
   return [points.map((p) => p.t / 1000), ...def.series.map((s) => points.map(s.value))];
 }
 
-function Chart({ def, points }: { def: ChartDef; points: MetricPoint[] }) {
+/** One chart of `points` (uPlot), following its box's width. */
+export function Chart<P extends Timed>({ def, points }: { def: ChartDef<P>; points: P[] }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   useEffect(() => {
@@ -98,7 +105,7 @@ function Chart({ def, points }: { def: ChartDef; points: MetricPoint[] }) {
         height: 160,
         legend: { show: def.series.length > 1 },
         cursor: { drag: { x: false, y: false } },
-        scales: { y: { range: def.id === "cpu" ? [0, 100] : (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
+        scales: { y: { range: def.yMax !== undefined ? [0, def.yMax] : (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] } },
         axes: [axis, { ...axis, size: 84, values: (_u, vals) => vals.map((v) => def.fmt(v)) }],
         series: [{}, ...def.series.map((s) => ({ label: s.label, stroke: s.color, width: 1.5, fill: `${s.color}22`, value: (_u: uPlot, v: number | null) => (v === null ? "—" : def.fmt(v)) }))],
       },

@@ -16,6 +16,7 @@
  * set headers there).
  */
 import { followChanges } from "./activity.ts";
+import { Chart, type ChartDef } from "./charts.ts";
 import { confirmAction } from "./dialog.ts";
 import type { QxTerm, TermSession, TermStatus } from "./term.ts";
 import { html, loadScript, loadStyle, render, unmount, useCallback, useEffect, useRef, useState } from "./ui.ts";
@@ -34,13 +35,37 @@ export interface VmsDeps {
 
 export interface Vm {
   name: string;
+  uuid?: string;
   state: string;
   vcpus: number;
   memory_mib: number;
   autostart: boolean;
+  description?: string | null;
   firmware: string;
-  disks: { volume: string | null }[];
-  nics: { network: string | null; vlan: number | null }[];
+  disks: { volume: string | null; path?: string; bus?: string; target?: string }[];
+  cdrom?: { volume: string | null; path: string | null } | null;
+  nics: { network: string | null; vlan: number | null; bridge?: string | null; mac?: string | null; model?: string | null; port?: string | null }[];
+  boot?: string[];
+  console?: { serial: boolean; vnc: boolean };
+}
+/** `GET /api/v1/vms/NAME/metrics`: a point every 10 s while the VM runs. */
+export interface VmPoint {
+  t: number;
+  cpuCores: number;
+  memoryBytes: number;
+  memoryRssBytes: number | null;
+  diskReadBytesPerSec: number;
+  diskWriteBytesPerSec: number;
+  netRxBytesPerSec: number;
+  netTxBytesPerSec: number;
+}
+interface NodeEvent {
+  id: number;
+  time: string;
+  severity: string;
+  kind: string;
+  message: string;
+  actor: string | null;
 }
 export interface Volume {
   name: string;
@@ -70,10 +95,14 @@ interface PageData {
   networks: Loaded<Network[]>;
   freeMib: Loaded<number>;
 }
-type ConsoleKind = "console" | "display";
+/** The tabs of a VM's details; `console` and `display` need it running. */
+const TABS = ["summary", "console", "display", "hardware", "events"] as const;
+type Tab = (typeof TABS)[number];
+const TAB_TEXT: Record<Tab, string> = { summary: "Summary", console: "Console", display: "Display", hardware: "Hardware", events: "Events" };
+const needsRunning = (t: Tab) => t === "console" || t === "display";
 interface Open {
   vm: string;
-  kind: ConsoleKind;
+  kind: Tab;
 }
 
 const MIB = 1048576;
@@ -83,10 +112,10 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const enc = encodeURIComponent;
 const running = (v: Vm) => v.state === "running" || v.state === "paused";
 
-/** The console a URL names: `#/vms/web-1/console`. */
+/** The VM details a URL names: `#/vms/web-1` (its summary), `#/vms/web-1/console`, ... */
 export function consoleFromHash(hash: string): Open | null {
-  const m = /^#\/vms\/([^/]+)\/(console|display)$/.exec(hash);
-  return m?.[1] && m[2] ? { vm: decodeURIComponent(m[1]), kind: m[2] as ConsoleKind } : null;
+  const m = /^#\/vms\/([^/]+)(?:\/(summary|console|display|hardware|events))?$/.exec(hash);
+  return m?.[1] ? { vm: decodeURIComponent(m[1]), kind: (m[2] as Tab | undefined) ?? "summary" } : null;
 }
 
 /** The WebSocket URL of a VM's `console` or `vnc` and the subprotocols that carry the token. */
@@ -166,14 +195,145 @@ function Display({ d, vm }: { d: VmsDeps; vm: string }) {
     ${ready && html`<div class="row"><button class="secondary" onClick=${() => viewer.current?.ctrlAltDel()}>Send Ctrl+Alt+Del</button></div>`}`;
 }
 
-function ConsolePanel({ d, open, close }: { d: VmsDeps; open: Open; close: () => void }) {
+/** The figures of a VM's summary charts. */
+function vmChartDefs(bytes: (n: number) => string): ChartDef<VmPoint>[] {
+  return [
+    { id: "vm-cpu", title: "CPU", series: [{ label: "used", value: (p) => p.cpuCores, color: "#2f7de1" }], fmt: (v) => `${v.toFixed(2)} CPU`, now: (p) => `${p.cpuCores.toFixed(2)} host CPUs busy` },
+    { id: "vm-memory", title: "Memory", series: [{ label: "resident", value: (p) => p.memoryRssBytes ?? p.memoryBytes, color: "#8a4fd6" }], fmt: bytes, now: (p) => `${bytes(p.memoryRssBytes ?? p.memoryBytes)} resident of ${bytes(p.memoryBytes)}` },
+    {
+      id: "vm-disk",
+      title: "Disk",
+      series: [
+        { label: "read", value: (p) => p.diskReadBytesPerSec, color: "#1f9d61" },
+        { label: "write", value: (p) => p.diskWriteBytesPerSec, color: "#d6453d" },
+      ],
+      fmt: (v) => `${bytes(v)}/s`,
+      now: (p) => `read ${bytes(p.diskReadBytesPerSec)}/s, write ${bytes(p.diskWriteBytesPerSec)}/s`,
+    },
+    {
+      id: "vm-network",
+      title: "Network",
+      series: [
+        { label: "in", value: (p) => p.netRxBytesPerSec, color: "#1f9d61" },
+        { label: "out", value: (p) => p.netTxBytesPerSec, color: "#d6453d" },
+      ],
+      fmt: (v) => `${bytes(v)}/s`,
+      now: (p) => `in ${bytes(p.netRxBytesPerSec)}/s, out ${bytes(p.netTxBytesPerSec)}/s`,
+    },
+  ];
+}
+
+/** Summary: the VM's facts and its figures of the last hour (appended every 10 s). */
+function Summary({ d, v }: { d: VmsDeps; v: Vm }) {
+  const [points, setPoints] = useState<VmPoint[]>([]);
+  const [error, setError] = useState("");
+  const defs = useRef(vmChartDefs(d.bytes));
+  useEffect(() => {
+    let gone = false;
+    let newest = 0;
+    const read = async () => {
+      try {
+        const r = await d.api<{ points: VmPoint[] }>("GET", `/api/v1/vms/${enc(v.name)}/metrics${newest ? `?since=${newest}` : ""}`);
+        if (gone) return;
+        setError("");
+        if (r.points.length) setPoints((o) => (newest ? [...o, ...r.points] : r.points).slice(-360));
+        newest = r.points[r.points.length - 1]?.t ?? newest;
+      } catch (e) {
+        if (!gone) setError(`The VM's figures could not be read: ${d.errText(e)}`);
+      }
+    };
+    void read();
+    const timer = window.setInterval(read, 10_000);
+    return () => {
+      gone = true;
+      window.clearInterval(timer);
+    };
+  }, [v.name]);
   return html`
-    <section class="card" id="console-panel" data-vm=${open.vm} data-kind=${open.kind}>
+    <dl class="facts" id="vm-summary">
+      <dt>State</dt><dd data-state=${v.state}>${v.state}${v.autostart ? " · starts with the node" : ""}</dd>
+      <dt>CPU / memory</dt><dd>${v.vcpus} vCPU, ${v.memory_mib} MiB</dd>
+      <dt>Networks</dt><dd>${v.nics.map((n) => `${n.network ?? "?"}${n.vlan ? ` (VLAN ${n.vlan})` : ""}`).join(", ") || "none"}</dd>
+      ${v.description && html`<dt>Description</dt><dd>${v.description}</dd>`}
+    </dl>
+    ${error && html`<${Msg} kind="error" text=${error} />`}
+    ${!error && points.length === 0 && html`<p class="muted">${running(v) ? "Collecting: the first figures come within 20 seconds of the VM's start." : "No figures: the VM is not running."}</p>`}
+    <div class="charts">${defs.current.map((def) => html`<${Chart} key=${def.id} def=${def} points=${points} />`)}</div>`;
+}
+
+/** Hardware: what libvirt has for the VM, as the API gives it. */
+function Hardware({ v }: { v: Vm }) {
+  return html`
+    <dl class="facts" id="vm-hardware">
+      <dt>UUID</dt><dd>${v.uuid ?? "—"}</dd>
+      <dt>Firmware</dt><dd>${v.firmware === "uefi" ? "UEFI (OVMF)" : "BIOS (SeaBIOS)"}</dd>
+      <dt>Boot order</dt><dd>${(v.boot ?? []).join(", ") || "—"}</dd>
+      <dt>vCPUs</dt><dd>${v.vcpus}</dd>
+      <dt>Memory</dt><dd>${v.memory_mib} MiB</dd>
+      <dt>CD/DVD</dt><dd>${v.cdrom ? (v.cdrom.volume ?? v.cdrom.path ?? "empty") : "none"}</dd>
+      <dt>Consoles</dt><dd>${[v.console?.serial && "serial", v.console?.vnc && "VNC"].filter(Boolean).join(", ") || "none"}</dd>
+    </dl>
+    <h3>Disks</h3>
+    ${v.disks.length
+      ? html`<table id="vm-disks"><tr><th>Target</th><th>Bus</th><th>Volume</th><th>Path</th></tr>
+          ${v.disks.map((x) => html`<tr><td>${x.target ?? "?"}</td><td>${x.bus ?? "?"}</td><td>${x.volume ?? html`<span class="muted">outside the pool</span>`}</td><td class="muted">${x.path ?? ""}</td></tr>`)}</table>`
+      : html`<p class="muted">No disk.</p>`}
+    <h3>Network adapters</h3>
+    ${v.nics.length
+      ? html`<table id="vm-nics"><tr><th>Network</th><th>Bridge</th><th>VLAN</th><th>MAC</th><th>Model</th><th>Port</th></tr>
+          ${v.nics.map((n) => html`<tr><td>${n.network ?? "?"}</td><td>${n.bridge ?? "?"}</td><td>${n.vlan ?? "untagged"}</td><td>${n.mac ?? "?"}</td><td>${n.model ?? "?"}</td><td>${n.port ?? html`<span class="muted">while running</span>`}</td></tr>`)}</table>`
+      : html`<p class="muted">No network adapter.</p>`}`;
+}
+
+/** Events: the node's event log about this VM, newest first. */
+function Events({ d, v }: { d: VmsDeps; v: Vm }) {
+  const [events, setEvents] = useState<NodeEvent[] | null>(null);
+  const [error, setError] = useState("");
+  useEffect(() => {
+    let gone = false;
+    const read = () =>
+      d.api<{ events: NodeEvent[] }>("GET", `/api/v1/events?subject=${enc(`vm:${v.name}`)}&limit=200`).then(
+        (r) => {
+          if (gone) return;
+          setEvents(r.events);
+          setError("");
+        },
+        (e: unknown) => !gone && setError(`The events could not be read: ${d.errText(e)}`),
+      );
+    void read();
+    const timer = window.setInterval(read, 10_000);
+    return () => {
+      gone = true;
+      window.clearInterval(timer);
+    };
+  }, [v.name]);
+  if (error) return html`<${Msg} kind="error" text=${error} />`;
+  if (events === null) return html`<p class="muted loading" aria-busy="true"><span class="spinner"></span> Loading…</p>`;
+  if (events.length === 0) return html`<p class="muted">No events about ${v.name} yet.</p>`;
+  return html`<table id="vm-events"><tr><th>Time</th><th>Severity</th><th>What</th><th>Who</th></tr>
+    ${[...events].reverse().map((e) => html`<tr data-kind=${e.kind}><td>${new Date(e.time).toLocaleString()}</td><td class=${e.severity === "error" ? "bad" : ""}>${e.severity}</td><td>${e.message}</td><td>${e.actor ?? "system"}</td></tr>`)}</table>`;
+}
+
+/** A VM's details in tabs: summary, console, display, hardware, events; each tab has its URL. */
+function DetailsPanel({ d, v, open, go, close }: { d: VmsDeps; v: Vm; open: Open; go: (t: Tab) => void; close: () => void }) {
+  const tab = open.kind;
+  return html`
+    <section class="card" id="console-panel" data-vm=${open.vm} data-kind=${tab}>
       <div class="row spread">
-        <h2>${open.kind === "console" ? "Console" : "Display"}: ${open.vm}</h2>
+        <h2>VM ${open.vm}</h2>
         <button class="secondary" id="console-close" onClick=${close}>Close</button>
       </div>
-      ${open.kind === "console" ? html`<${SerialConsole} key=${open.vm} d=${d} vm=${open.vm} />` : html`<${Display} key=${open.vm} d=${d} vm=${open.vm} />`}
+      <div class="segmented" role="tablist" aria-label="VM details">
+        ${TABS.map((t) => {
+          const off = needsRunning(t) && !running(v);
+          return html`<button role="tab" class=${t === tab ? "primary" : "secondary"} aria-selected=${t === tab} data-tab=${t} disabled=${off} title=${off ? `${TAB_TEXT[t]} needs the VM running` : ""} onClick=${() => go(t)}>${TAB_TEXT[t]}</button>`;
+        })}
+      </div>
+      ${tab === "summary" && html`<${Summary} d=${d} v=${v} />`}
+      ${tab === "console" && html`<${SerialConsole} key=${open.vm} d=${d} vm=${open.vm} />`}
+      ${tab === "display" && html`<${Display} key=${open.vm} d=${d} vm=${open.vm} />`}
+      ${tab === "hardware" && html`<${Hardware} v=${v} />`}
+      ${tab === "events" && html`<${Events} d=${d} v=${v} />`}
     </section>`;
 }
 
@@ -198,7 +358,10 @@ function VmRow({ d, v, act, openConsole }: { d: VmsDeps; v: Vm; act: (f: () => P
   const stateClass = v.state === "running" ? "ok" : v.state === "shutoff" ? "muted" : "bad";
   return html`
     <tr data-vm=${v.name}>
-      <td><strong>${v.name}</strong>${v.autostart && html`<div class="muted">starts with the node</div>`}</td>
+      <td><a href=${`#/vms/${enc(v.name)}`} data-action="details" onClick=${(e: Event) => {
+        e.preventDefault();
+        openConsole({ vm: v.name, kind: "summary" });
+      }}><strong>${v.name}</strong></a>${v.autostart && html`<div class="muted">starts with the node</div>`}</td>
       <td class=${stateClass} data-state=${v.state}>${v.state}</td>
       <td>${v.vcpus} vCPU, ${v.memory_mib} MiB, ${v.firmware}</td>
       <td>
@@ -518,7 +681,7 @@ function VmsPage({ d }: { d: VmsDeps }) {
   }, []);
   const openConsole = (o: Open | null) => {
     setOpen(o);
-    history.replaceState(null, "", o ? `#/vms/${enc(o.vm)}/${o.kind}` : "#/vms");
+    history.replaceState(null, "", o ? `#/vms/${enc(o.vm)}${o.kind === "summary" ? "" : `/${o.kind}`}` : "#/vms");
   };
   const act = (f: () => Promise<unknown>) => async () => {
     setActionError("");
@@ -530,10 +693,13 @@ function VmsPage({ d }: { d: VmsDeps }) {
     }
   };
   const openVm = open && data.vms?.ok ? data.vms.value.find((v) => v.name === open.vm) : undefined;
-  // A console on a VM that stopped (or went) closes; one whose VM is not listed yet waits.
+  // The details of a VM that went close; a console or display of a VM that stopped goes
+  // back to its summary; a VM not listed yet is waited for.
   useEffect(() => {
-    if (open && data.vms?.ok && (!openVm || !running(openVm))) openConsole(null);
-  }, [data.vms, open?.vm]);
+    if (!open || !data.vms?.ok) return;
+    if (!openVm) openConsole(null);
+    else if (needsRunning(open.kind) && !running(openVm)) openConsole({ vm: open.vm, kind: "summary" });
+  }, [data.vms, open?.vm, open?.kind]);
   return html`
     <div>
       <section class="card" id="vms-panel">
@@ -547,7 +713,7 @@ function VmsPage({ d }: { d: VmsDeps }) {
             : html`<p class="muted">No VMs yet.</p>`}<//>
         ${actionError && html`<${Msg} kind="error" text=${actionError} />`}
       </section>
-      ${open && html`<${ConsolePanel} key=${`${open.vm}/${open.kind}`} d=${d} open=${open} close=${() => openConsole(null)} />`}
+      ${open && openVm && html`<${DetailsPanel} key=${open.vm} d=${d} v=${openVm} open=${open} go=${(t: Tab) => openConsole({ vm: open.vm, kind: t })} close=${() => openConsole(null)} />`}
       <section class="card" id="wizard-panel">
         <h2>New VM</h2>
         ${data.networks && !data.networks.ok && html`<${Msg} kind="error" text=${`The networks could not be read (a new VM can only have no NIC): ${data.networks.error}`} />`}
