@@ -20,6 +20,8 @@ import { CHROMIUM, hasChromium, launchChromium, login, type TestBrowser } from "
 export const SHOTS: [view: string, ready: string][] = [
   ["dashboard", "#chart-cpu canvas"],
   ["vms", "#vm-table"],
+  ["vms/web-01", "#vm-summary"],
+  ["vms/web-01/hardware", "#vm-nics"],
   ["activity", "#task-rows"],
   ["network", "main h2"],
   ["services", "main table"],
@@ -29,7 +31,7 @@ export const SHOTS: [view: string, ready: string][] = [
   ["power", "main h2"],
 ];
 
-const NETWORK_YAML = "management:\n  interface: auto\n  mode: dhcp\nbridges:\n  - name: vmbr0\nnetworks:\n  - name: vm-network\n    bridge: vmbr0\n  - name: lab\n    bridge: vmbr0\n    vlan: 20\n";
+const NETWORK_YAML = "management:\n  interface: auto\n  mode: dhcp\n  bridge: vmbr0\nbridges:\n  - name: vmbr0\nnetworks:\n  - name: vm-network\n    bridge: vmbr0\n  - name: lab\n    bridge: vmbr0\n    vlan: 20\n";
 
 describe("web UI screenshots, light and dark", { skip: hasChromium() ? false : `${CHROMIUM} is not installed` }, () => {
   let n: TestNode;
@@ -66,7 +68,7 @@ describe("web UI screenshots, light and dark", { skip: hasChromium() ? false : `
         }, view);
         await page.locator(ready).first().waitFor({ timeout: 20_000 });
         await page.waitForTimeout(400); // let the spinners of the slower panels settle
-        const png = await page.screenshot({ path: join(dir, `${view}-${theme}.png`), fullPage: true });
+        const png = await page.screenshot({ path: join(dir, `${view.replaceAll("/", "-")}-${theme}.png`), fullPage: true });
         assert.ok(png.length > 10_000, `${view} (${theme}) is not a blank page`);
         assert.equal(await page.locator("main .msg.error").count(), 0, `${view} (${theme}) shows no error`);
       }
