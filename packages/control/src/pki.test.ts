@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
 import { describe, it } from "node:test";
-import { PkiError } from "./errors.ts";
+import type { PkiError } from "./errors.ts";
 import { caPin, certInfo, createCa, createCsr, nodeIdOf, readCsr, signNodeCsr } from "./pki.ts";
 
 const NODE_ID = "550e8400-e29b-41d4-a716-446655440000";
