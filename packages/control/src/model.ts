@@ -68,6 +68,9 @@ export interface StoredNode {
   readonly joinedWith: string;
   readonly addresses: readonly string[];
   readonly certSerial: string;
+  /** The certificate issued before the current one, accepted until the agent switches. */
+  readonly prevCertSerial?: string;
+  readonly certNotBefore: string;
   readonly certNotAfter: string;
   readonly roles: readonly ("control-plane" | "worker")[];
 }

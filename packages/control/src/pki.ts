@@ -18,22 +18,8 @@
  * ```
  */
 import { X509Certificate, createHash, webcrypto } from "node:crypto";
+import { type X509Lib, loadX509 } from "@quantix/core/x509";
 import { PkiError } from "./errors.ts";
-
-type X509Lib = typeof import("@peculiar/x509");
-let x509Lib: Promise<X509Lib> | undefined;
-
-/** @peculiar/x509 needs reflect-metadata first; loaded on first use, off the start path. */
-function loadX509(): Promise<X509Lib> {
-  x509Lib ??= (async () => {
-    await import("reflect-metadata");
-    const mod: X509Lib & { default?: X509Lib } = await import("@peculiar/x509");
-    const lib = mod.default ?? mod;
-    lib.cryptoProvider.set(webcrypto as unknown as Crypto);
-    return lib;
-  })();
-  return x509Lib;
-}
 
 const ALG = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const DAY = 86_400_000;

@@ -6,7 +6,6 @@
  * removal. Readiness is a lease in the Kubernetes sense: the control plane's clock at the
  * last heartbeat; a node is NotReady once 40 s pass without one.
  */
-import { randomBytes } from "node:crypto";
 import type { Store } from "./etcd/store.ts";
 import { ConflictError, ControlError, NotFoundError } from "./errors.ts";
 import type { EventLog, EventRecord } from "./events.ts";
@@ -140,6 +139,7 @@ export class Registry {
         joinedWith: token.value.id,
         addresses: req.addresses,
         certSerial: info.serial,
+        certNotBefore: info.notBefore,
         certNotAfter: info.notAfter,
         roles: ["worker"],
       };
@@ -176,7 +176,7 @@ export class Registry {
     if (!rec) {
       throw new ControlError(403, "NODE_REMOVED", `node ${nodeId} is not in the cluster (it was removed)`, { hint: "join it again with a new token" });
     }
-    const ok = rec.certSerial === serial || (rec as StoredNode & { prevCertSerial?: string }).prevCertSerial === serial;
+    const ok = rec.certSerial === serial || rec.prevCertSerial === serial;
     if (!ok) throw new ControlError(403, "CERT_SUPERSEDED", `this certificate of ${rec.hostname} was replaced`, { hint: "the agent uses the newest certificate; re-join if it was lost" });
     return rec;
   }
@@ -184,9 +184,9 @@ export class Registry {
   async heartbeat(node: StoredNode, report: NodeStatusReport, now = Date.now()): Promise<{ heartbeatSeconds: number; renewAfter: string }> {
     const status: StoredStatus = { ...report, seenAt: now, via: this.replica };
     await this.store.put(KEYS.status(node.nodeId), status);
-    const info = { notAfter: Date.parse(node.certNotAfter), joined: Date.parse(node.joinedAt) };
     // Renew at two thirds of the certificate's life (kubelet's rotation does the same).
-    const renewAfter = new Date(info.joined + ((info.notAfter - info.joined) * 2) / 3).toISOString();
+    const from = Date.parse(node.certNotBefore);
+    const renewAfter = new Date(from + ((Date.parse(node.certNotAfter) - from) * 2) / 3).toISOString();
     return { heartbeatSeconds: HEARTBEAT_SECONDS, renewAfter };
   }
 
@@ -196,7 +196,7 @@ export class Registry {
     for (;;) {
       const e = await this.store.get<StoredNode>(KEYS.node(node.nodeId));
       if (!e) throw new NotFoundError(`node ${node.nodeId} was removed`);
-      const rec = { ...e.value, prevCertSerial: e.value.certSerial, certSerial: info.serial, certNotAfter: info.notAfter, joinedAt: e.value.joinedAt };
+      const rec: StoredNode = { ...e.value, prevCertSerial: e.value.certSerial, certSerial: info.serial, certNotBefore: info.notBefore, certNotAfter: info.notAfter };
       const ev = this.events.record({ subject: `node:${node.hostname}`, type: "certificate-renewed", message: `${node.hostname}'s certificate renewed until ${info.notAfter}` }, now);
       if (await this.store.txn().ifUnchanged(e.key, e.modRevision).put(e.key, rec).put(KEYS.event(ev.id), ev).commit()) {
         this.#nodeCache.delete(node.nodeId);
@@ -252,8 +252,4 @@ export class Registry {
       }
     }
   }
-}
-
-export function newId(): string {
-  return randomBytes(6).toString("hex");
 }

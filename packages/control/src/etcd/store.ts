@@ -13,7 +13,7 @@
  * ```
  */
 import { EventEmitter } from "node:events";
-import { Etcd3, type IOptions, type Lease, type Namespace } from "etcd3";
+import { ClientClosedError, ClientRuntimeError, Etcd3, GRPCGenericError, type IOptions, type Lease, type Namespace } from "etcd3";
 import { UnavailableError } from "../errors.ts";
 
 export interface StoreTls {
@@ -39,10 +39,9 @@ export interface Entry<T> {
   readonly createRevision: string;
 }
 
+/** etcd3's own error classes: every failure of a call to etcd is one of them. */
 function isGrpcFailure(e: unknown): boolean {
-  const name = (e as Error)?.name ?? "";
-  const msg = (e as Error)?.message ?? "";
-  return /GRPC|Etcd|Unavailable|Deadline/i.test(name) || /UNAVAILABLE|DEADLINE|no connection|etcdserver|ECONNREFUSED|timed out/i.test(msg);
+  return e instanceof GRPCGenericError || e instanceof ClientRuntimeError || e instanceof ClientClosedError;
 }
 
 /** Runs a store call, turning gRPC and etcd failures into UnavailableError. */

@@ -17,27 +17,7 @@ import { createPrivateKey, X509Certificate, webcrypto } from "node:crypto";
 import { promises as fs } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "@quantix/core";
-
-type X509Lib = typeof import("@peculiar/x509");
-let x509Lib: Promise<X509Lib> | undefined;
-
-/**
- * @peculiar/x509 (with reflect-metadata) only makes certificates: it is loaded the
- * first time one is generated, not at every start (it costs ~10 MB of RSS; reading
- * the stored pair needs only node:crypto).
- */
-function loadX509(): Promise<X509Lib> {
-  x509Lib ??= (async () => {
-    await import("reflect-metadata");
-    // A CommonJS package: its exports are the default export in the split bundle
-    // (scripts/bundle.mjs), and also named ones under Node and tsx.
-    const mod: X509Lib & { default?: X509Lib } = await import("@peculiar/x509");
-    const lib = mod.default ?? mod;
-    lib.cryptoProvider.set(webcrypto as unknown as Crypto);
-    return lib;
-  })();
-  return x509Lib;
-}
+import { loadX509 } from "@quantix/core/x509";
 
 export const CERT_FILE = "node.crt";
 export const KEY_FILE = "node.key";
